@@ -1,0 +1,20 @@
+/*
+ * libh2 - an HTTP/2 client library.
+ *
+ * Include this header to get the whole public API. The layers are:
+ *   h2/error.h   library and wire error codes
+ *   h2/alloc.h   the pluggable allocator
+ *   h2/frame.h   the frame codec (RFC 9113 sections 4 and 6)
+ *   h2/hpack.h   header compression (RFC 7541)
+ */
+#ifndef H2_H2_H
+#define H2_H2_H
+
+#include "h2/alloc.h"
+#include "h2/error.h"
+#include "h2/export.h"
+#include "h2/frame.h"
+#include "h2/hpack.h"
+#include "h2/version.h"
+
+#endif /* H2_H2_H */

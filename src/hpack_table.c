@@ -1,0 +1,152 @@
+/* The HPACK dynamic table: a byte ring plus a ring of entry descriptors. */
+#include "hpack_table.h"
+
+#include <string.h>
+
+#include "h2/error.h"
+#include "h2/hpack.h"
+#include "alloc_internal.h"
+
+static uint32_t entries_for(uint32_t capacity) {
+  /* Every entry costs at least 32 bytes of RFC size. */
+  uint32_t needed = capacity / H2_HPACK_ENTRY_OVERHEAD + 1, n = 1;
+  while (n < needed) n <<= 1;
+  return n;
+}
+
+void h2_hpack_table_init(h2_hpack_table *t, uint32_t capacity,
+                         const h2_allocator *alloc) {
+  memset(t, 0, sizeof(*t));
+  t->alloc = alloc;
+  t->capacity = capacity;
+  t->max_size = capacity;
+}
+
+void h2_hpack_table_free(h2_hpack_table *t) {
+  h2_free(t->alloc, t->ring);
+  h2_free(t->alloc, t->entries);
+  t->ring = NULL;
+  t->entries = NULL;
+}
+
+void h2_hpack_table_copy(const h2_hpack_table *t, uint32_t offset,
+                         uint32_t length, uint8_t *out) {
+  uint32_t first = t->capacity - offset;
+  if (length <= first) {
+    memcpy(out, t->ring + offset, length);
+  } else {
+    memcpy(out, t->ring + offset, first);
+    memcpy(out + first, t->ring, length - first);
+  }
+}
+
+int h2_hpack_table_equals(const h2_hpack_table *t, uint32_t offset,
+                          const uint8_t *s, uint32_t length) {
+  uint32_t first = t->capacity - offset;
+  if (length <= first) return memcmp(t->ring + offset, s, length) == 0;
+  return memcmp(t->ring + offset, s, first) == 0 &&
+         memcmp(t->ring, s + first, length - first) == 0;
+}
+
+static void write_ring(h2_hpack_table *t, uint32_t offset, const uint8_t *s,
+                       uint32_t length) {
+  uint32_t first = t->capacity - offset;
+  if (length <= first) {
+    memcpy(t->ring + offset, s, length);
+  } else {
+    memcpy(t->ring + offset, s, first);
+    memcpy(t->ring, s + first, length - first);
+  }
+}
+
+static void evict_oldest(h2_hpack_table *t) {
+  const h2_hpack_entry *e = h2_hpack_table_by_seq(t, t->first_seq);
+  uint32_t bytes = e->name_length + e->value_length;
+  t->size -= bytes + H2_HPACK_ENTRY_OVERHEAD;
+  t->ring_head = h2_hpack_table_advance(t, t->ring_head, bytes);
+  t->ring_used -= bytes;
+  t->first_seq++;
+}
+
+static void evict_to(h2_hpack_table *t, uint32_t limit) {
+  while (t->size > limit) evict_oldest(t);
+  if (t->first_seq == t->next_seq) {
+    t->ring_head = 0;
+    t->ring_used = 0;
+  }
+}
+
+/* Moves the table to buffers of a larger capacity, oldest entry first, so
+ * sequence numbers and HPACK indices are unchanged. */
+static int grow(h2_hpack_table *t, uint32_t capacity) {
+  uint32_t entries_count = entries_for(capacity);
+  uint8_t *ring = h2_malloc(t->alloc, capacity ? capacity : 1);
+  h2_hpack_entry *entries =
+      h2_malloc(t->alloc, entries_count * sizeof(*entries));
+  if (!ring || !entries) {
+    h2_free(t->alloc, ring);
+    h2_free(t->alloc, entries);
+    return H2_ERR_NOMEM;
+  }
+  uint32_t offset = 0;
+  for (uint32_t seq = t->first_seq; seq != t->next_seq; seq++) {
+    h2_hpack_entry e = *h2_hpack_table_by_seq(t, seq);
+    uint32_t bytes = e.name_length + e.value_length;
+    h2_hpack_table_copy(t, e.offset, bytes, ring + offset);
+    e.offset = offset;
+    entries[seq & (entries_count - 1)] = e;
+    offset += bytes;
+  }
+  h2_hpack_table_free(t);
+  t->ring = ring;
+  t->entries = entries;
+  t->entries_mask = entries_count - 1;
+  t->capacity = capacity;
+  t->ring_head = 0;
+  t->ring_used = offset;
+  return 0;
+}
+
+int h2_hpack_table_reserve(h2_hpack_table *t) {
+  return t->ring ? 0 : grow(t, t->capacity);
+}
+
+int h2_hpack_table_set_max_size(h2_hpack_table *t, uint32_t max_size) {
+  if (max_size > t->capacity) {
+    if (t->ring) {
+      int rv = grow(t, max_size);
+      if (rv) return rv;
+    } else {
+      t->capacity = max_size;
+    }
+  }
+  t->max_size = max_size;
+  evict_to(t, max_size);
+  return 0;
+}
+
+int h2_hpack_table_add(h2_hpack_table *t, const uint8_t *name,
+                       uint32_t name_length, const uint8_t *value,
+                       uint32_t value_length) {
+  uint64_t entry_size =
+      (uint64_t)name_length + value_length + H2_HPACK_ENTRY_OVERHEAD;
+  if (entry_size > t->max_size) {
+    evict_to(t, 0);
+    return 0;
+  }
+  int rv = h2_hpack_table_reserve(t);
+  if (rv) return rv;
+  evict_to(t, t->max_size - (uint32_t)entry_size);
+  uint32_t offset = h2_hpack_table_advance(t, t->ring_head, t->ring_used);
+  write_ring(t, offset, name, name_length);
+  write_ring(t, h2_hpack_table_advance(t, offset, name_length), value,
+             value_length);
+  h2_hpack_entry *e = &t->entries[t->next_seq & t->entries_mask];
+  e->offset = offset;
+  e->name_length = name_length;
+  e->value_length = value_length;
+  t->next_seq++;
+  t->size += (uint32_t)entry_size;
+  t->ring_used += name_length + value_length;
+  return 1;
+}
