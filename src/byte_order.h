@@ -6,6 +6,37 @@
 #include <stdint.h>
 #include <string.h>
 
+static inline uint16_t h2_read_u16(const uint8_t *p) {
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t h2_read_u24(const uint8_t *p) {
+  return ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | (uint32_t)p[2];
+}
+
+static inline uint32_t h2_read_u32(const uint8_t *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+         ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline void h2_write_u16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+static inline void h2_write_u24(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 16);
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)v;
+}
+
+static inline void h2_write_u32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
 static inline uint64_t h2_load_be64(const uint8_t *p) {
   uint64_t v;
   memcpy(&v, p, sizeof(v));

@@ -136,7 +136,12 @@ H2_EXPORT int h2_frame_header_check(const h2_frame_header *hd,
 
 /* Decodes the payload of a frame whose header passed h2_frame_header_check.
  * `payload` must hold hd->length bytes (it may be NULL when the length is
- * 0). Returns 0 or a library code; on success `fr` is filled in. */
+ * 0). Returns 0 or a library code; on success `fr` is filled in. On a
+ * stream error (a HEADERS that depends on its own stream, a zero
+ * WINDOW_UPDATE increment on a stream) `fr` is filled in as well, so the
+ * caller can still pass a field block to HPACK to keep its table in sync.
+ * The checks do not rely on h2_frame_header_check having run: a frame it
+ * would refuse is refused here too, without reading past the payload. */
 H2_EXPORT int h2_frame_unpack(h2_frame *fr, const h2_frame_header *hd,
                               const uint8_t *payload, const char **reason);
 
