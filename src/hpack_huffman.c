@@ -73,6 +73,32 @@ static inline int decode_long(uint64_t acc, unsigned bits,
   return h2_huffman_symbols_by_code[(int32_t)code - h2_huffman_long_offsets[i]];
 }
 
+/* Decodes one primary-table step. Returns 1 when a short code was
+ * decoded, 0 when the next code is longer than the window, -1 when only
+ * padding (or a code cut by the end of input) is left. */
+static inline int decode_short(uint64_t *acc, unsigned *bits, uint8_t **o) {
+  uint32_t e = h2_huffman_primary[*acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
+  unsigned count = e >> 26;
+  if (!count) return 0;
+  unsigned total = (e >> 21) & 31, first = (e >> 16) & 31;
+  /* Both symbols are stored even when only one is used; the output buffer
+   * has one byte of slack for that. */
+  (*o)[0] = (uint8_t)e;
+  (*o)[1] = (uint8_t)(e >> 8);
+  if (total <= *bits) {
+    *o += count;
+    *acc <<= total;
+    *bits -= total;
+  } else if (first <= *bits) {
+    *o += 1;
+    *acc <<= first;
+    *bits -= first;
+  } else {
+    return -1;
+  }
+  return 1;
+}
+
 int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
   const uint8_t *p = in, *end = in + length;
   uint8_t *o = out;
@@ -81,27 +107,17 @@ int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
   for (;;) {
     refill(&acc, &bits, &p, end);
     if (bits == 0) break;
-    uint32_t e = h2_huffman_primary[acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
-    unsigned count = e >> 26;
-    if (count) {
-      unsigned total = (e >> 21) & 31, first = (e >> 16) & 31;
-      /* Both symbols are stored even when only one is used; the output
-       * buffer has one byte of slack for that. */
-      o[0] = (uint8_t)e;
-      o[1] = (uint8_t)(e >> 8);
-      if (total <= bits) {
-        o += count;
-        acc <<= total;
-        bits -= total;
-      } else if (first <= bits) {
-        o += 1;
-        acc <<= first;
-        bits -= first;
-      } else {
-        break; /* only padding can be left */
-      }
+    int step = decode_short(&acc, &bits, &o);
+    /* With at least 56 bits in hand, three more short codes (12 bits at
+     * most each) are certain to be whole: decode them without refilling. */
+    if (step > 0 && bits >= 36) {
+      if (decode_short(&acc, &bits, &o) <= 0) continue;
+      if (decode_short(&acc, &bits, &o) <= 0) continue;
+      decode_short(&acc, &bits, &o);
       continue;
     }
+    if (step > 0) continue;
+    if (step < 0) break; /* only padding can be left */
     unsigned code_length;
     int symbol = decode_long(acc, bits, &code_length);
     if (symbol < 0) break;
