@@ -310,6 +310,9 @@ static int decode_string(h2_hpack_decoder *dec, const string_ref *s,
   }
   int n = h2_huffman_decode(dst, s->bytes, s->length);
   if (n < 0) return compression_error(dec, "invalid Huffman string");
+  /* Huffman expands up to 8/5: the limit holds for the decoded bytes too. */
+  if ((uint32_t)n > dec->limits.max_field_size)
+    return compression_error(dec, "string longer than the field size limit");
   return n;
 }
 
