@@ -21,7 +21,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,13 +67,13 @@ typedef struct corpus {
   size_t encode_capacity; /* fits either encoder's bound for any case */
 } corpus;
 
-static void die(const char *format, ...) {
-  va_list args;
-  va_start(args, format);
-  fputs("hpack bench: ", stderr);
-  vfprintf(stderr, format, args);
-  fputc('\n', stderr);
-  va_end(args);
+/* Reports a problem with the input or the environment and exits; `where`
+ * (a file or directory) may be NULL. */
+static void die(const char *where, const char *problem) {
+  if (where)
+    fprintf(stderr, "hpack bench: %s: %s\n", where, problem);
+  else
+    fprintf(stderr, "hpack bench: %s\n", problem);
   exit(EXIT_FAILURE);
 }
 
@@ -89,7 +88,7 @@ static void mismatch(const char *what, const bench_story *story,
 
 static void *xmalloc(size_t size) {
   void *p = malloc(size ? size : 1);
-  if (!p) die("out of memory");
+  if (!p) die(NULL, "out of memory");
   return p;
 }
 
@@ -102,11 +101,11 @@ static int hex_digit(int c) {
 
 static uint8_t *decode_hex(const char *hex, size_t hex_length,
                            size_t *length, const char *path) {
-  if (hex_length % 2) die("%s: odd-length wire", path);
+  if (hex_length % 2) die(path, "odd-length wire");
   uint8_t *out = xmalloc(hex_length / 2);
   for (size_t i = 0; i < hex_length / 2; i++) {
     int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) die("%s: bad hex in wire", path);
+    if (hi < 0 || lo < 0) die(path, "bad hex in wire");
     out[i] = (uint8_t)(hi << 4 | lo);
   }
   *length = hex_length / 2;
@@ -121,9 +120,9 @@ static size_t headers_bytes(json_t *headers, const char *path) {
     const char *name;
     json_t *value;
     if (!json_is_object(field) || json_object_size(field) != 1)
-      die("%s: a header must be a one-member object", path);
+      die(path, "a header must be a one-member object");
     json_object_foreach(field, name, value) {
-      if (!json_is_string(value)) die("%s: header value not a string", path);
+      if (!json_is_string(value)) die(path, "header value not a string");
       total += strlen(name) + json_string_length(value);
     }
   }
@@ -147,10 +146,10 @@ static void set_field(bench_case *c, size_t i, const char *name,
 static void load_case(bench_case *c, json_t *json, const char *path) {
   json_t *headers = json_object_get(json, "headers");
   json_t *wire = json_object_get(json, "wire");
-  if (!json_is_array(headers)) die("%s: case without headers", path);
+  if (!json_is_array(headers)) die(path, "case without headers");
   if (!json_is_string(wire))
-    die("%s: case without wire (generate the corpus with --wire-from "
-        "python)", path);
+    die(path, "case without wire (generate the corpus with --wire-from "
+              "python)");
   c->wire = decode_hex(json_string_value(wire), json_string_length(wire),
                        &c->wire_length, path);
   c->count = json_array_size(headers);
@@ -172,9 +171,12 @@ static void load_case(bench_case *c, json_t *json, const char *path) {
 static void load_story(bench_story *story, const char *path) {
   json_error_t error;
   json_t *root = json_load_file(path, 0, &error);
-  if (!root) die("%s:%d: %s", path, error.line, error.text);
+  if (!root) {
+    fprintf(stderr, "hpack bench: %s:%d: %s\n", path, error.line, error.text);
+    exit(EXIT_FAILURE);
+  }
   json_t *cases = json_object_get(root, "cases");
-  if (!json_is_array(cases)) die("%s: no cases array", path);
+  if (!json_is_array(cases)) die(path, "no cases array");
   story->path = strdup(path);
   story->count = json_array_size(cases);
   story->cases = xmalloc(story->count * sizeof(*story->cases));
@@ -203,7 +205,7 @@ static int is_story_file(const char *name) {
 /* The story files of dir, sorted so every run reads them in one order. */
 static char **list_stories(const char *dir, size_t *count) {
   DIR *d = opendir(dir);
-  if (!d) die("%s: %s", dir, strerror(errno));
+  if (!d) die(dir, strerror(errno));
   size_t n = 0, capacity = 64;
   char **paths = xmalloc(capacity * sizeof(*paths));
   struct dirent *entry;
@@ -212,14 +214,14 @@ static char **list_stories(const char *dir, size_t *count) {
     if (n == capacity) {
       capacity *= 2;
       paths = realloc(paths, capacity * sizeof(*paths));
-      if (!paths) die("out of memory");
+      if (!paths) die(NULL, "out of memory");
     }
     paths[n] = xmalloc(strlen(dir) + strlen(entry->d_name) + 2);
     sprintf(paths[n], "%s/%s", dir, entry->d_name);
     n++;
   }
   closedir(d);
-  if (!n) die("%s: no *.json story files", dir);
+  if (!n) die(dir, "no *.json story files");
   qsort(paths, n, sizeof(*paths), compare_names);
   *count = n;
   return paths;
@@ -240,7 +242,7 @@ static void load_corpus(corpus *c, const char *dir) {
   nghttp2_hd_deflater *deflater;
   if (h2_hpack_encoder_new(&enc, ENCODER_TABLE_SIZE, NULL) ||
       nghttp2_hd_deflate_new2(&deflater, ENCODER_TABLE_SIZE, NULL))
-    die("cannot create encoders");
+    die(NULL, "cannot create encoders");
   for (size_t s = 0; s < c->count; s++) {
     bench_story *story = &c->stories[s];
     load_story(story, paths[s]);
@@ -296,7 +298,7 @@ static void *grow(void *p, size_t *capacity, size_t needed, size_t item) {
   size_t n = *capacity ? *capacity : 64;
   while (n < needed) n *= 2;
   p = realloc(p, n * item);
-  if (!p) die("out of memory");
+  if (!p) die(NULL, "out of memory");
   *capacity = n;
   return p;
 }
@@ -405,7 +407,7 @@ static void decoders_new(decoders *d, uint32_t table_size) {
   if (h2_hpack_decoder_new(&d->ours, table_size, NULL, NULL) ||
       nghttp2_hd_inflate_new2(&d->theirs, NULL) ||
       nghttp2_hd_inflate_change_table_size(d->theirs, table_size))
-    die("cannot create decoders");
+    die(NULL, "cannot create decoders");
 }
 
 static void decoders_del(decoders *d) {
@@ -449,7 +451,7 @@ static void cross_check_story(const bench_story *story, uint8_t *buffer,
   nghttp2_hd_deflater *deflater;
   if (h2_hpack_encoder_new(&enc, ENCODER_TABLE_SIZE, NULL) ||
       nghttp2_hd_deflate_new2(&deflater, ENCODER_TABLE_SIZE, NULL))
-    die("cannot create encoders");
+    die(NULL, "cannot create encoders");
   for (size_t i = 0; i < story->count; i++) {
     const bench_case *c = &story->cases[i];
     check_decode(&corpus_wire, c->wire, c->wire_length, c, list, cap, story,
@@ -474,7 +476,7 @@ static void cross_check_story(const bench_story *story, uint8_t *buffer,
 static void cross_check(const corpus *c, uint8_t *buffer) {
   h2_header_list *list;
   captured cap = {0};
-  if (h2_header_list_new(&list, NULL)) die("out of memory");
+  if (h2_header_list_new(&list, NULL)) die(NULL, "out of memory");
   for (size_t s = 0; s < c->count; s++)
     cross_check_story(&c->stories[s], buffer, c->encode_capacity, list, &cap);
   h2_header_list_del(list);
@@ -496,13 +498,13 @@ static volatile uint64_t sink;
 
 static uint64_t time_libh2_decode(const corpus *c) {
   h2_header_list *list;
-  if (h2_header_list_new(&list, NULL)) die("out of memory");
+  if (h2_header_list_new(&list, NULL)) die(NULL, "out of memory");
   uint64_t checksum = 0, start = now_ns();
   for (size_t s = 0; s < c->count; s++) {
     const bench_story *story = &c->stories[s];
     h2_hpack_decoder *dec;
     if (h2_hpack_decoder_new(&dec, story->table_size, NULL, NULL))
-      die("out of memory");
+      die(NULL, "out of memory");
     for (size_t i = 0; i < story->count; i++) {
       const bench_case *k = &story->cases[i];
       if (h2_hpack_decode(dec, k->wire, k->wire_length, 1, list))
@@ -548,7 +550,7 @@ static uint64_t time_nghttp2_decode(const corpus *c) {
     nghttp2_hd_inflater *inflater;
     if (nghttp2_hd_inflate_new2(&inflater, NULL) ||
         nghttp2_hd_inflate_change_table_size(inflater, story->table_size))
-      die("out of memory");
+      die(NULL, "out of memory");
     for (size_t i = 0; i < story->count; i++) {
       const bench_case *k = &story->cases[i];
       uint64_t sum = nghttp2_inflate_sum(inflater, k->wire, k->wire_length);
@@ -570,7 +572,7 @@ static uint64_t time_libh2_encode(const corpus *c, uint8_t *out,
     const bench_story *story = &c->stories[s];
     h2_hpack_encoder *enc;
     if (h2_hpack_encoder_new(&enc, ENCODER_TABLE_SIZE, NULL))
-      die("out of memory");
+      die(NULL, "out of memory");
     for (size_t i = 0; i < story->count; i++) {
       const bench_case *k = &story->cases[i];
       int n = h2_hpack_encode(enc, k->fields, k->count, out,
@@ -592,7 +594,7 @@ static uint64_t time_nghttp2_encode(const corpus *c, uint8_t *out,
     const bench_story *story = &c->stories[s];
     nghttp2_hd_deflater *deflater;
     if (nghttp2_hd_deflate_new2(&deflater, ENCODER_TABLE_SIZE, NULL))
-      die("out of memory");
+      die(NULL, "out of memory");
     for (size_t i = 0; i < story->count; i++) {
       const bench_case *k = &story->cases[i];
       ssize_t n = nghttp2_hd_deflate_hd(deflater, out, c->encode_capacity,
@@ -674,8 +676,8 @@ static void report(const corpus *c, const char *dir, int rounds,
 }
 
 static void usage(void) {
-  die("usage: hpack [--rounds N] DIR   (DIR holds hpack-test-case *.json "
-      "stories)");
+  die(NULL, "usage: hpack [--rounds N] DIR   (DIR holds hpack-test-case "
+            "*.json stories)");
 }
 
 int main(int argc, char **argv) {
