@@ -644,8 +644,10 @@ static const char *verdict(int pass) { return pass ? "met" : "NOT met"; }
 
 static void report(const corpus *c, const char *dir, int rounds,
                    const results *r) {
-  double dec[2] = {per_field(r->decode_ns[0], c), per_field(r->decode_ns[1], c)};
-  double enc[2] = {per_field(r->encode_ns[0], c), per_field(r->encode_ns[1], c)};
+  double dec[2] = {per_field(r->decode_ns[0], c),
+                   per_field(r->decode_ns[1], c)};
+  double enc[2] = {per_field(r->encode_ns[0], c),
+                   per_field(r->encode_ns[1], c)};
   double mbps[2], pct[2];
   for (int i = 0; i < 2; i++) {
     mbps[i] = (double)c->wire_bytes * 1e3 / (double)r->decode_ns[i];

@@ -225,7 +225,8 @@ static void end_block(connection *c) {
   const h2_header *out = h2_header_list_fields(c->list);
   for (size_t i = 0; i < c->count; i++)
     check_field(&c->fields[i], out[i].name, out[i].name_length, out[i].value,
-                out[i].value_length, (out[i].flags & H2_HEADER_NEVER_INDEX) != 0);
+                out[i].value_length,
+                (out[i].flags & H2_HEADER_NEVER_INDEX) != 0);
   check_with_nghttp2(c, wire, (size_t)n);
   check_tables(c);
   free(wire);

@@ -2,6 +2,8 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for N
 # seconds (default 20) on a working copy of its seed corpus, so the seeds in
 # the tree are not changed. Run for as long as wanted: scripts/fuzz.sh 3600
+# FUZZ_MERGE=1 scripts/fuzz.sh 3600 also minimizes what each run found into
+# fuzz/corpus/<target>/ (-merge=1), for review before committing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
@@ -24,6 +26,10 @@ for target in frame hpack_decode hpack_roundtrip huffman; do
     status=1
   else
     grep -E 'stat::number_of_executed_units|cov:' "$work/$target.log" | tail -2
+    if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+      "$build/fuzz/fuzz_$target" -merge=1 "fuzz/corpus/$target" "$work/$target" \
+        >"$work/$target.merge.log" 2>&1 && echo "fuzz_$target: merged into fuzz/corpus/$target"
+    fi
   fi
 done
 exit $status

@@ -80,7 +80,8 @@ SITES = (
     ("www.google.com", "search", "gws", "google", True, "modern"),
     ("www.youtube.com", "video", "ESF", "google", True, "modern"),
     ("www.facebook.com", "social", "", "facebook", True, "modern"),
-    ("en.wikipedia.org", "wiki", "mw1384.eqiad.wmnet", "varnish", True, "modern"),
+    ("en.wikipedia.org", "wiki", "mw1384.eqiad.wmnet", "varnish", True,
+     "modern"),
     ("www.amazon.com", "shop", "Server", "cloudfront", True, "modern"),
     ("www.yahoo.com", "news", "ATS", "yahoo", True, "old"),
     ("twitter.com", "social", "tsa_b", "twitter", True, "modern"),
@@ -212,7 +213,8 @@ class CookieJar:
         if rng.random() < 0.5:
             self.cookies["csrftoken"] = noise.b64(32)
         if rng.random() < 0.3:
-            self.cookies["euconsent-v2"] = "CP" + noise.b64(rng.randint(80, 300))
+            self.cookies["euconsent-v2"] = "CP" + noise.b64(
+                rng.randint(80, 300))
         if rng.random() < 0.35:
             self.cookies["_fbp"] = "fb.1.%d%s.%s" % (
                 epoch, noise.digits(3), noise.digits(10))
@@ -286,7 +288,8 @@ class Story:
         if style == "wiki":
             return "/wiki/" + n.words(rng.randint(1, 3), "_").title()
         if style == "shop":
-            return "/%s/dp/B0%s/ref=sr_1_%d?crid=%s&keywords=%s&qid=%s&sr=8-%d" \
+            return "/%s/dp/B0%s/ref=sr_1_%d?crid=%s&keywords=%s&qid=%s" \
+                "&sr=8-%d" \
                 % (n.words(3, "-"), n.b64(8).upper(), rng.randint(1, 20),
                    n.b64(13).upper(), n.words(2, "+"), n.digits(10),
                    rng.randint(1, 20))
@@ -331,7 +334,8 @@ class Story:
         rng, n = self.rng, self.noise
         if rng.random() < 0.3:
             # Analytics collection URLs are long and all different.
-            return ("/collect?v=1&_v=j101&a=%s&t=pageview&_s=%d&dl=https%%3A%%2F"
+            return ("/collect?v=1&_v=j101&a=%s&t=pageview&_s=%d&dl=https%%3A"
+                    "%%2F"
                     "%%2F%s%%2F&ul=en-us&de=UTF-8&dt=%s&sd=24-bit&sr=1920x1080"
                     "&vp=1903x969&je=0&_u=%s~&jid=%s&cid=%s&tid=UA-%s-1&z=%s" %
                     (n.digits(9), rng.randint(1, 30), self.host,
@@ -498,7 +502,7 @@ class Story:
             rng.choice(("", "; SameSite=Lax", "; SameSite=None")))
 
     def response(self, kind, path, request):
-        rng, n = self.rng, self.noise
+        rng = self.rng
         conditional = any(name == "if-none-match" for name, _ in request)
         status = "200"
         if conditional and rng.random() < 0.85:

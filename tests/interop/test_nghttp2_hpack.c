@@ -136,7 +136,8 @@ static uint32_t random_bytes(uint8_t *out, uint32_t length) {
 }
 
 static uint32_t random_printable(uint8_t *out, uint32_t length) {
-  for (uint32_t i = 0; i < length; i++) out[i] = (uint8_t)(' ' + rand_below(95));
+  for (uint32_t i = 0; i < length; i++)
+    out[i] = (uint8_t)(' ' + rand_below(95));
   return length;
 }
 
@@ -411,7 +412,8 @@ static void change_setting(connection *c, uint32_t setting) {
     CHECK_EQ_INT(h2_hpack_decoder_set_max_table_size(c->decoders[i], setting),
                  0);
   CHECK_EQ_INT(nghttp2_hd_inflate_change_table_size(c->inflater, setting), 0);
-  if (c->target_count < 4) c->targets[c->target_count++] = min_u32(setting, c->cap);
+  if (c->target_count < 4)
+    c->targets[c->target_count++] = min_u32(setting, c->cap);
 }
 
 /* Decoders start at the protocol's initial 4096 and learn the first
