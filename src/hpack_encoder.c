@@ -19,6 +19,7 @@
 #include "h2/hpack.h"
 #include "alloc_internal.h"
 #include "hpack_hash.h"
+#include "hpack_huffman.h"
 #include "hpack_int.h"
 #include "hpack_static_table.h"
 #include "hpack_table.h"
@@ -131,7 +132,9 @@ uint32_t h2_hpack_encoder_table_entries(const h2_hpack_encoder *enc) {
 size_t h2_hpack_encode_bound(const h2_hpack_encoder *enc,
                              const h2_header *fields, size_t count) {
   (void)enc;
-  size_t bound = 2 * H2_HPACK_INT_MAX_LENGTH; /* size updates */
+  /* Size updates, and the few bytes a trial Huffman coding may write past
+   * a string before it is abandoned. */
+  size_t bound = 2 * H2_HPACK_INT_MAX_LENGTH + 8;
   for (size_t i = 0; i < count; i++)
     bound += 3 * H2_HPACK_INT_MAX_LENGTH + fields[i].name_length +
              fields[i].value_length;
@@ -251,11 +254,25 @@ static int should_index(const h2_hpack_encoder *enc, const h2_header *f) {
 
 /* ---- Output ------------------------------------------------------------ */
 
+/* Bytes the length prefix of a string of `length` bytes takes. */
+static size_t string_prefix_length(uint32_t length) {
+  size_t n = 1;
+  if (length >= 127)
+    for (length -= 127, n = 2; length >= 128; length >>= 7) n++;
+  return n;
+}
+
+/* Writes a string literal, Huffman-coded when that is shorter. The coded
+ * form is written once, right where it goes; its length prefix can only
+ * be as long as the raw one or shorter, in which case it is moved down. */
 static uint8_t *put_string(uint8_t *o, const uint8_t *s, uint32_t length) {
-  size_t huffman_length = h2_huffman_encoded_length(s, length);
-  if (huffman_length < length) {
-    o += h2_hpack_int_encode(o, 0x80, 7, (uint32_t)huffman_length);
-    return o + h2_huffman_encode(o, s, length);
+  size_t prefix = string_prefix_length(length);
+  size_t coded = h2_huffman_encode_if_shorter(o + prefix, s, length);
+  if (coded) {
+    size_t coded_prefix = string_prefix_length((uint32_t)coded);
+    if (coded_prefix != prefix) memmove(o + coded_prefix, o + prefix, coded);
+    o += h2_hpack_int_encode(o, 0x80, 7, (uint32_t)coded);
+    return o + coded;
   }
   o += h2_hpack_int_encode(o, 0, 7, length);
   if (length) memcpy(o, s, length);
@@ -293,17 +310,22 @@ static uint8_t *put_field(h2_hpack_encoder *enc, uint8_t *o,
   uint32_t name_hash = h2_hash_bytes(f->name, f->name_length, 0);
   const h2_static_name_slot *s = find_static_name(f, name_hash);
   int sensitive = is_sensitive(f);
+  int indexing = !sensitive && should_index(enc, f);
   uint32_t field_hash = 0, index;
   if (!sensitive) {
     if (s && (index = find_static_field(s, f)))
       return o + h2_hpack_int_encode(o, 0x80, 7, index);
-    field_hash = h2_hash_bytes(f->value, f->value_length, name_hash);
-    if ((index = find_dynamic(enc, &enc->by_field, field_hash, f, 1)))
-      return o + h2_hpack_int_encode(o, 0x80, 7, index);
+    /* Only fields we would index can be in the dynamic table, so the
+     * value of any other field (long cookies, paths, dates) is never
+     * hashed. */
+    if (indexing) {
+      field_hash = h2_hash_bytes(f->value, f->value_length, name_hash);
+      if ((index = find_dynamic(enc, &enc->by_field, field_hash, f, 1)))
+        return o + h2_hpack_int_encode(o, 0x80, 7, index);
+    }
   }
   uint32_t name_index =
       s ? s->first : find_dynamic(enc, &enc->by_name, name_hash, f, 0);
-  int indexing = !sensitive && should_index(enc, f);
   if (sensitive)
     o += h2_hpack_int_encode(o, 0x10, 4, name_index);
   else if (indexing)

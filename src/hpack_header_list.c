@@ -38,7 +38,7 @@ uint64_t h2_header_list_size(const h2_header_list *list) { return list->size; }
 
 /* Moves the arena, keeping every field's pointers valid. Offsets are
  * computed before the old block is released, so no freed pointer is used. */
-static int grow_arena(h2_header_list *list, size_t needed) {
+int h2_header_list_grow_arena(h2_header_list *list, size_t needed) {
   size_t capacity = list->arena_capacity ? list->arena_capacity * 2 : 512;
   while (capacity < needed) capacity *= 2;
   uint8_t *arena = h2_malloc(list->alloc, capacity);
@@ -55,33 +55,12 @@ static int grow_arena(h2_header_list *list, size_t needed) {
   return 0;
 }
 
-uint8_t *h2_header_list_reserve(h2_header_list *list, size_t length) {
-  size_t needed = list->arena_used + length;
-  if (needed > list->arena_capacity && grow_arena(list, needed) != 0)
-    return NULL;
-  return list->arena + list->arena_used;
-}
-
-int h2_header_list_commit(h2_header_list *list, uint8_t *bytes,
-                          uint32_t name_length, uint32_t value_length,
-                          uint32_t flags) {
-  if (list->count == list->fields_capacity) {
-    size_t capacity = list->fields_capacity ? list->fields_capacity * 2 : 16;
-    h2_header *fields =
-        h2_realloc(list->alloc, list->fields, capacity * sizeof(*fields));
-    if (!fields) return H2_ERR_NOMEM;
-    list->fields = fields;
-    list->fields_capacity = capacity;
-  }
-  h2_header *f = &list->fields[list->count++];
-  bytes[name_length] = 0;
-  bytes[name_length + 1 + value_length] = 0;
-  f->name = bytes;
-  f->name_length = name_length;
-  f->value = bytes + name_length + 1;
-  f->value_length = value_length;
-  f->flags = flags;
-  f->reserved_ = 0;
-  list->arena_used += (size_t)name_length + value_length + 2;
+int h2_header_list_grow_fields(h2_header_list *list) {
+  size_t capacity = list->fields_capacity ? list->fields_capacity * 2 : 16;
+  h2_header *fields =
+      h2_realloc(list->alloc, list->fields, capacity * sizeof(*fields));
+  if (!fields) return H2_ERR_NOMEM;
+  list->fields = fields;
+  list->fields_capacity = capacity;
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "h2/error.h"
 #include "h2/hpack.h"
 #include "byte_order.h"
+#include "hpack_huffman.h"
 #include "hpack_huffman_table.h"
 
 size_t h2_huffman_encoded_length(const uint8_t *in, size_t length) {
@@ -40,6 +41,34 @@ size_t h2_huffman_encode(uint8_t *out, const uint8_t *in, size_t length) {
     *o++ = (uint8_t)(acc >> bits);
   }
   return (size_t)(o - out);
+}
+
+size_t h2_huffman_encode_if_shorter(uint8_t *out, const uint8_t *in,
+                                    size_t length) {
+  uint8_t *o = out;
+  uint64_t acc = 0;
+  unsigned bits = 0;
+  for (size_t i = 0; i < length; i++) {
+    unsigned code_length = h2_huffman_lengths[in[i]];
+    acc = (acc << code_length) | h2_huffman_codes[in[i]];
+    bits += code_length;
+    if (bits >= 32) {
+      bits -= 32;
+      h2_store_be32(o, (uint32_t)(acc >> bits));
+      o += 4;
+      /* Giving up as soon as the output is no shorter keeps binary values
+       * cheap: they are sent raw. */
+      if ((size_t)(o - out) >= length) return 0;
+    }
+  }
+  unsigned pad = (8 - (bits & 7)) & 7;
+  acc = (acc << pad) | ((1u << pad) - 1);
+  bits += pad;
+  while (bits) {
+    bits -= 8;
+    *o++ = (uint8_t)(acc >> bits);
+  }
+  return (size_t)(o - out) < length ? (size_t)(o - out) : 0;
 }
 
 /* Tops up the accumulator so it holds at least 56 bits, or all the input
@@ -78,13 +107,12 @@ static inline int decode_long(uint64_t acc, unsigned bits,
  * padding (or a code cut by the end of input) is left. */
 static inline int decode_short(uint64_t *acc, unsigned *bits, uint8_t **o) {
   uint32_t e = h2_huffman_primary[*acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
-  unsigned count = e >> 26;
-  if (!count) return 0;
-  unsigned total = (e >> 21) & 31, first = (e >> 16) & 31;
+  if (!e) return 0;
+  unsigned count = (e >> 10) & 3, total = e & 31, first = (e >> 5) & 31;
   /* Both symbols are stored even when only one is used; the output buffer
    * has one byte of slack for that. */
-  (*o)[0] = (uint8_t)e;
-  (*o)[1] = (uint8_t)(e >> 8);
+  (*o)[0] = (uint8_t)(e >> 16);
+  (*o)[1] = (uint8_t)(e >> 24);
   if (total <= *bits) {
     *o += count;
     *acc <<= total;
@@ -99,6 +127,20 @@ static inline int decode_short(uint64_t *acc, unsigned *bits, uint8_t **o) {
   return 1;
 }
 
+/* A primary-table step when at least 12 bits are certain to be in hand,
+ * so neither code can run past the input. Returns 0 for a long code. */
+static inline int decode_short_unchecked(uint64_t *acc, unsigned *bits,
+                                         uint8_t **o) {
+  uint32_t e = h2_huffman_primary[*acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
+  if (!e) return 0;
+  (*o)[0] = (uint8_t)(e >> 16);
+  (*o)[1] = (uint8_t)(e >> 24);
+  *o += (e >> 10) & 3;
+  *acc <<= e & 31;
+  *bits -= e & 31;
+  return 1;
+}
+
 int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
   const uint8_t *p = in, *end = in + length;
   uint8_t *o = out;
@@ -108,12 +150,12 @@ int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
     refill(&acc, &bits, &p, end);
     if (bits == 0) break;
     int step = decode_short(&acc, &bits, &o);
-    /* With at least 56 bits in hand, three more short codes (12 bits at
-     * most each) are certain to be whole: decode them without refilling. */
-    if (step > 0 && bits >= 36) {
-      if (decode_short(&acc, &bits, &o) <= 0) continue;
-      if (decode_short(&acc, &bits, &o) <= 0) continue;
-      decode_short(&acc, &bits, &o);
+    /* With enough bits in hand for three more short codes of the window's
+     * length, those are certain to be whole: decode them unchecked. */
+    if (step > 0 && bits >= 3 * H2_HUFFMAN_PRIMARY_BITS) {
+      if (decode_short_unchecked(&acc, &bits, &o) &&
+          decode_short_unchecked(&acc, &bits, &o))
+        decode_short_unchecked(&acc, &bits, &o);
       continue;
     }
     if (step > 0) continue;

@@ -14,10 +14,11 @@
 extern const uint32_t h2_huffman_codes[257];
 extern const uint8_t h2_huffman_lengths[257];
 
-/* Decoder, primary table. Each entry packs: bits 0-7 the first symbol,
- * 8-15 the second, 16-20 the first symbol's code length, 21-25 the bits
- * both symbols take, 26-27 how many symbols the entry holds (0 means the
- * next code is longer than the window: use the long-code tables). */
+/* Decoder, primary table. Each entry packs: bits 0-4 the bits all its
+ * symbols take, 5-9 the first symbol's code length, 10-11 how many symbols
+ * it holds, 16-23 the first symbol and 24-31 the second. An all-zero entry
+ * means the next code is longer than the window: use the long-code
+ * tables. */
 extern const uint32_t h2_huffman_primary[1 << H2_HUFFMAN_PRIMARY_BITS];
 
 /* Decoder, codes longer than the window. For each length L from

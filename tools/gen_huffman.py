@@ -71,7 +71,7 @@ def primary_table(code):
     for window in range(1 << PRIMARY_BITS):
         first = decode_one(window, PRIMARY_BITS, code_by_bits)
         if first is None:
-            entries.append(0)  # count 0: a code longer than the window
+            entries.append(0)  # all zero: a code longer than the window
             continue
         sym1, len1 = first
         rest_bits = PRIMARY_BITS - len1
@@ -87,7 +87,9 @@ def primary_table(code):
 
 def pack(sym1, sym2, len1, total, count):
     assert sym1 < 256 and sym2 < 256 and total <= PRIMARY_BITS
-    return sym1 | (sym2 << 8) | (len1 << 16) | (total << 21) | (count << 26)
+    # The bits both codes take sit lowest, so the decoder can shift by the
+    # entry itself (x86 shifts use the low six bits of the count).
+    return total | (len1 << 5) | (count << 10) | (sym1 << 16) | (sym2 << 24)
 
 
 def long_code_tables(code, order):

@@ -21,14 +21,34 @@ MASK64 = (1 << 64) - 1
 MUL1, MUL2, LENGTH_MUL = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x9E3779B97F4A7C15
 
 
+def partial_word(tail):
+    """Twin of h2_load_le64_partial: 1 to 7 bytes folded into a word."""
+    n = len(tail)
+    if n >= 4:
+        return int.from_bytes(tail[:4], "little") | int.from_bytes(tail[n - 4:], "little") << 32
+    return tail[0] | tail[n // 2] << 8 | tail[n - 1] << 16
+
+
 def h2_hash_bytes(data, seed=0):
     """Python twin of h2_hash_bytes in src/hpack_hash.h."""
-    h = seed ^ ((len(data) * LENGTH_MUL) & MASK64)
-    for i in range(0, len(data), 8):
-        word = int.from_bytes(data[i:i + 8], "little")
-        h = ((h ^ word) * MUL1) & MASK64
-        h ^= h >> 32
-    h = (h * MUL2) & MASK64
+    n = len(data)
+    a = seed ^ ((n * LENGTH_MUL) & MASK64)
+    b = MUL2 ^ n
+    i = 0
+    while n - i >= 16:
+        a = ((a ^ int.from_bytes(data[i:i + 8], "little")) * MUL1) & MASK64
+        b = ((b ^ int.from_bytes(data[i + 8:i + 16], "little")) * MUL2) & MASK64
+        a ^= a >> 32
+        b ^= b >> 32
+        i += 16
+    if n - i >= 8:
+        a = ((a ^ int.from_bytes(data[i:i + 8], "little")) * MUL1) & MASK64
+        a ^= a >> 32
+        i += 8
+    if n - i:
+        b = ((b ^ partial_word(data[i:])) * MUL2) & MASK64
+        b ^= b >> 32
+    h = ((a ^ (((b << 31) | (b >> 33)) & MASK64)) * MUL2) & MASK64
     h ^= h >> 29
     return h & 0xFFFFFFFF
 
