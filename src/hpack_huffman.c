@@ -149,17 +149,21 @@ int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
   for (;;) {
     refill(&acc, &bits, &p, end);
     if (bits == 0) break;
-    int step = decode_short(&acc, &bits, &o);
-    /* With enough bits in hand for three more short codes of the window's
-     * length, those are certain to be whole: decode them unchecked. */
-    if (step > 0 && bits >= 3 * H2_HUFFMAN_PRIMARY_BITS) {
+    /* With four windows' worth of bits in hand, four short codes are
+     * certain to be whole: decode them with no end-of-input checks. */
+    if (bits >= 4 * H2_HUFFMAN_PRIMARY_BITS) {
       if (decode_short_unchecked(&acc, &bits, &o) &&
+          decode_short_unchecked(&acc, &bits, &o) &&
+          decode_short_unchecked(&acc, &bits, &o) &&
           decode_short_unchecked(&acc, &bits, &o))
-        decode_short_unchecked(&acc, &bits, &o);
-      continue;
+        continue;
+    } else {
+      int step = decode_short(&acc, &bits, &o);
+      if (step > 0) continue;
+      if (step < 0) break; /* only padding can be left */
     }
-    if (step > 0) continue;
-    if (step < 0) break; /* only padding can be left */
+    if (h2_huffman_primary[acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)]) continue;
+    refill(&acc, &bits, &p, end);
     unsigned code_length;
     int symbol = decode_long(acc, bits, &code_length);
     if (symbol < 0) break;
