@@ -255,8 +255,7 @@ static int parse_size_update(h2_hpack_decoder *dec, const uint8_t *p,
     return compression_error(dec, "more than two table size updates");
   if (size > dec->settings_max_size)
     return compression_error(dec, "table size update above our setting");
-  if (h2_hpack_table_set_max_size(&dec->table, size))
-    return fail(dec, H2_ERR_NOMEM, "out of memory");
+  h2_hpack_table_set_max_size(&dec->table, size);
   dec->must_update_size = 0;
   return n;
 }

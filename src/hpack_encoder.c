@@ -92,7 +92,7 @@ int h2_hpack_encoder_new(h2_hpack_encoder **enc, uint32_t table_cap,
    * half-way through a block with the table half-updated. */
   if (chain_init(alloc, &e->by_name, buckets, entries) ||
       chain_init(alloc, &e->by_field, buckets, entries) ||
-      h2_hpack_table_reserve(&e->table)) {
+      h2_hpack_table_reserve(&e->table, table_cap)) {
     h2_hpack_encoder_del(e);
     return H2_ERR_NOMEM;
   }

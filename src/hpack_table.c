@@ -7,19 +7,22 @@
 #include "h2/hpack.h"
 #include "alloc_internal.h"
 
-static uint32_t entries_for(uint32_t capacity) {
-  /* Every entry costs at least 32 bytes of RFC size. */
-  uint32_t needed = capacity / H2_HPACK_ENTRY_OVERHEAD + 1, n = 1;
-  while (n < needed) n <<= 1;
-  return n;
+/* Smallest sizes allocated, so a table that is used at all does not grow
+ * through many tiny steps. */
+#define MIN_RING_SIZE 256u
+#define MIN_ENTRIES 8u
+
+static uint32_t power_of_two_at_least(uint64_t n) {
+  uint32_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
 }
 
-void h2_hpack_table_init(h2_hpack_table *t, uint32_t capacity,
+void h2_hpack_table_init(h2_hpack_table *t, uint32_t max_size,
                          const h2_allocator *alloc) {
   memset(t, 0, sizeof(*t));
   t->alloc = alloc;
-  t->capacity = capacity;
-  t->max_size = capacity;
+  t->max_size = max_size;
 }
 
 void h2_hpack_table_free(h2_hpack_table *t) {
@@ -31,7 +34,7 @@ void h2_hpack_table_free(h2_hpack_table *t) {
 
 void h2_hpack_table_copy(const h2_hpack_table *t, uint32_t offset,
                          uint32_t length, uint8_t *out) {
-  uint32_t first = t->capacity - offset;
+  uint32_t first = t->ring_size - offset;
   if (length <= first) {
     memcpy(out, t->ring + offset, length);
   } else {
@@ -42,7 +45,7 @@ void h2_hpack_table_copy(const h2_hpack_table *t, uint32_t offset,
 
 int h2_hpack_table_equals(const h2_hpack_table *t, uint32_t offset,
                           const uint8_t *s, uint32_t length) {
-  uint32_t first = t->capacity - offset;
+  uint32_t first = t->ring_size - offset;
   if (length <= first) return memcmp(t->ring + offset, s, length) == 0;
   return memcmp(t->ring + offset, s, first) == 0 &&
          memcmp(t->ring, s + first, length - first) == 0;
@@ -50,7 +53,7 @@ int h2_hpack_table_equals(const h2_hpack_table *t, uint32_t offset,
 
 static void write_ring(h2_hpack_table *t, uint32_t offset, const uint8_t *s,
                        uint32_t length) {
-  uint32_t first = t->capacity - offset;
+  uint32_t first = t->ring_size - offset;
   if (length <= first) {
     memcpy(t->ring + offset, s, length);
   } else {
@@ -76,13 +79,12 @@ static void evict_to(h2_hpack_table *t, uint32_t limit) {
   }
 }
 
-/* Moves the table to buffers of a larger capacity, oldest entry first, so
- * sequence numbers and HPACK indices are unchanged. */
-static int grow(h2_hpack_table *t, uint32_t capacity) {
-  uint32_t entries_count = entries_for(capacity);
-  uint8_t *ring = h2_malloc(t->alloc, capacity ? capacity : 1);
+/* Moves the table to larger buffers, oldest entry first, so sequence
+ * numbers and HPACK indices are unchanged. */
+static int grow(h2_hpack_table *t, uint32_t ring_size, uint32_t entries_count) {
+  uint8_t *ring = h2_malloc(t->alloc, ring_size);
   h2_hpack_entry *entries =
-      h2_malloc(t->alloc, entries_count * sizeof(*entries));
+      h2_malloc(t->alloc, (size_t)entries_count * sizeof(*entries));
   if (!ring || !entries) {
     h2_free(t->alloc, ring);
     h2_free(t->alloc, entries);
@@ -101,28 +103,41 @@ static int grow(h2_hpack_table *t, uint32_t capacity) {
   t->ring = ring;
   t->entries = entries;
   t->entries_mask = entries_count - 1;
-  t->capacity = capacity;
+  t->ring_size = ring_size;
   t->ring_head = 0;
   t->ring_used = offset;
   return 0;
 }
 
-int h2_hpack_table_reserve(h2_hpack_table *t) {
-  return t->ring ? 0 : grow(t, t->capacity);
+/* Makes room for `bytes` more ring bytes and one more entry. */
+static int make_room(h2_hpack_table *t, uint32_t bytes) {
+  uint64_t ring_needed = (uint64_t)t->ring_used + bytes;
+  uint32_t entries_needed = h2_hpack_table_count(t) + 1;
+  if (t->ring && ring_needed <= t->ring_size &&
+      entries_needed <= t->entries_mask + 1)
+    return 0;
+  uint64_t ring_size = t->ring_size ? t->ring_size : MIN_RING_SIZE;
+  while (ring_size < ring_needed) ring_size *= 2;
+  uint32_t entries = t->entries ? t->entries_mask + 1 : MIN_ENTRIES;
+  while (entries < entries_needed) entries *= 2;
+  /* The limit bounds what live entries can need: never allocate past it. */
+  if (ring_size > t->max_size && ring_needed <= t->max_size)
+    ring_size = t->max_size;
+  return grow(t, (uint32_t)ring_size, entries);
 }
 
-int h2_hpack_table_set_max_size(h2_hpack_table *t, uint32_t max_size) {
-  if (max_size > t->capacity) {
-    if (t->ring) {
-      int rv = grow(t, max_size);
-      if (rv) return rv;
-    } else {
-      t->capacity = max_size;
-    }
-  }
+int h2_hpack_table_reserve(h2_hpack_table *t, uint32_t max_size) {
+  uint32_t entries = power_of_two_at_least(
+      (uint64_t)max_size / H2_HPACK_ENTRY_OVERHEAD + 1);
+  if (t->ring && t->ring_size >= max_size && t->entries_mask + 1 >= entries)
+    return 0;
+  return grow(t, max_size > t->ring_size ? max_size : t->ring_size,
+              entries > t->entries_mask + 1 ? entries : t->entries_mask + 1);
+}
+
+void h2_hpack_table_set_max_size(h2_hpack_table *t, uint32_t max_size) {
   t->max_size = max_size;
   evict_to(t, max_size);
-  return 0;
 }
 
 int h2_hpack_table_add(h2_hpack_table *t, const uint8_t *name,
@@ -134,9 +149,9 @@ int h2_hpack_table_add(h2_hpack_table *t, const uint8_t *name,
     evict_to(t, 0);
     return 0;
   }
-  int rv = h2_hpack_table_reserve(t);
-  if (rv) return rv;
   evict_to(t, t->max_size - (uint32_t)entry_size);
+  int rv = make_room(t, name_length + value_length);
+  if (rv) return rv;
   uint32_t offset = h2_hpack_table_advance(t, t->ring_head, t->ring_used);
   write_ring(t, offset, name, name_length);
   write_ring(t, h2_hpack_table_advance(t, offset, name_length), value,

@@ -3,9 +3,10 @@
  * decoder and the encoder.
  *
  * Entries are numbered by a sequence that only grows: the live ones are
- * [first_seq, next_seq). Their bytes live in a byte ring as large as the
- * table's capacity; since an entry's bytes are always fewer than its RFC
- * size, everything that fits the size limit fits the ring. Strings may
+ * [first_seq, next_seq). Their bytes live in a byte ring and their
+ * descriptors in a ring of entries; both grow on demand (doubling), never
+ * beyond what the size limit lets the live entries need, so a peer that is
+ * allowed a large table but uses little of it costs little. Strings may
  * wrap around the ring's end, so readers copy or compare in two parts.
  */
 #ifndef H2_HPACK_TABLE_H
@@ -25,9 +26,9 @@ typedef struct h2_hpack_table {
   const h2_allocator *alloc;
   uint8_t *ring;
   h2_hpack_entry *entries; /* indexed by seq & entries_mask */
-  uint32_t entries_mask;
-  uint32_t capacity;  /* largest max_size ever allowed; ring size */
-  uint32_t max_size;  /* the limit in force */
+  uint32_t entries_mask; /* entries allocated - 1 (a power of two) */
+  uint32_t ring_size;    /* bytes allocated for the ring */
+  uint32_t max_size;     /* the limit in force */
   uint32_t size;      /* RFC size of the live entries */
   uint32_t ring_head; /* ring offset of the oldest entry */
   uint32_t ring_used;
@@ -35,7 +36,7 @@ typedef struct h2_hpack_table {
   uint32_t next_seq;
 } h2_hpack_table;
 
-void h2_hpack_table_init(h2_hpack_table *t, uint32_t capacity,
+void h2_hpack_table_init(h2_hpack_table *t, uint32_t max_size,
                          const h2_allocator *alloc);
 void h2_hpack_table_free(h2_hpack_table *t);
 
@@ -54,13 +55,14 @@ static inline const h2_hpack_entry *h2_hpack_table_by_seq(
   return &t->entries[seq & t->entries_mask];
 }
 
-/* Allocates the table's buffers now rather than at the first insertion,
- * so later insertions cannot fail. */
-int h2_hpack_table_reserve(h2_hpack_table *t);
+/* Allocates room for everything a table of `max_size` can hold now, so
+ * that insertions under that limit never allocate (the encoder relies on
+ * it to never fail half-way through a block). */
+int h2_hpack_table_reserve(h2_hpack_table *t, uint32_t max_size);
 
-/* Lowers or raises the limit (up to the capacity, which grows when
- * needed), evicting the oldest entries until the table fits. */
-int h2_hpack_table_set_max_size(h2_hpack_table *t, uint32_t max_size);
+/* Lowers or raises the limit, evicting the oldest entries until the
+ * table fits. */
+void h2_hpack_table_set_max_size(h2_hpack_table *t, uint32_t max_size);
 
 /* Adds an entry, evicting as RFC 7541 section 4.4 says. The name and
  * value must not point into the table itself. Returns 1 when added, 0 when
@@ -82,7 +84,7 @@ int h2_hpack_table_equals(const h2_hpack_table *t, uint32_t offset,
 static inline uint32_t h2_hpack_table_advance(const h2_hpack_table *t,
                                               uint32_t offset, uint32_t n) {
   uint32_t o = offset + n;
-  return o >= t->capacity ? o - t->capacity : o;
+  return o >= t->ring_size ? o - t->ring_size : o;
 }
 
 #endif /* H2_HPACK_TABLE_H */

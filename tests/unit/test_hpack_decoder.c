@@ -361,6 +361,39 @@ static void test_allocation_failures(void) {
   CHECK(succeeded);
 }
 
+/* A peer allowed a huge table that it barely uses costs memory for what
+ * it uses, not for what it is allowed; the table grows as entries come. */
+static void test_table_memory_follows_use(void) {
+  test_alloc ta;
+  test_alloc_init(&ta);
+  h2_hpack_decoder *dec;
+  h2_header_list *list;
+  REQUIRE(h2_hpack_decoder_new(&dec, 0xffffffffu, NULL, &ta.allocator) == 0);
+  REQUIRE(h2_header_list_new(&list, &ta.allocator) == 0);
+  uint8_t wire[64];
+  int n = hex_decode("4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf", wire, 64);
+  CHECK_EQ_INT(h2_hpack_decode(dec, wire, (size_t)n, 1, list), 0);
+  CHECK(ta.peak_bytes < 4096);
+  /* Then a thousand distinct entries: the table grows and stays exact. */
+  for (int i = 0; i < 1000; i++) {
+    uint8_t block[16] = {0x40, 0x03, 'x', '-', 'a', 0x04};
+    memcpy(block + 6, &i, 4);
+    h2_header_list_clear(list);
+    CHECK_EQ_INT(h2_hpack_decode(dec, block, 10, 1, list), 0);
+  }
+  CHECK_EQ_INT(h2_hpack_decoder_table_entries(dec), 1001);
+  CHECK_EQ_INT(h2_hpack_decoder_table_size(dec), 54 + 1000 * 39);
+  h2_header_list_clear(list);
+  /* Index 62 + 1000 = 1062, the oldest entry: 127 + 935 (0xa7 0x07). */
+  CHECK_EQ_INT(h2_hpack_decode(dec, (const uint8_t *)"\xff\xa7\x07", 3, 1, list), 0);
+  REQUIRE(h2_header_list_count(list) == 1);
+  CHECK_MEM(h2_header_list_fields(list)[0].name, 10, "custom-key", 10);
+  CHECK_MEM(h2_header_list_fields(list)[0].value, 12, "custom-value", 12);
+  h2_header_list_del(list);
+  h2_hpack_decoder_del(dec);
+  CHECK_EQ_INT(ta.live_bytes, 0);
+}
+
 TEST_MAIN("hpack_decoder", TEST_CASE(test_index_errors),
           TEST_CASE(test_integer_errors), TEST_CASE(test_string_errors),
           TEST_CASE(test_size_updates), TEST_CASE(test_required_size_update),
@@ -368,4 +401,5 @@ TEST_MAIN("hpack_decoder", TEST_CASE(test_index_errors),
           TEST_CASE(test_many_tiny_fields), TEST_CASE(test_split_value),
           TEST_CASE(test_every_cut),
           TEST_CASE(test_discarding_keeps_table_in_sync),
-          TEST_CASE(test_allocation_failures))
+          TEST_CASE(test_allocation_failures),
+          TEST_CASE(test_table_memory_follows_use))
