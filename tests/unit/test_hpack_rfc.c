@@ -9,6 +9,7 @@
 
 #include "h2/hpack.h"
 #include "hex.h"
+#include "hpack_int.h"
 #include "test.h"
 
 typedef struct example {
@@ -173,7 +174,36 @@ static void test_c4_encoder_matches(void) {
   h2_hpack_encoder_del(enc);
 }
 
-TEST_MAIN("hpack_rfc", TEST_CASE(test_c2_single_representations),
+/* C.1: integer representation, both ways, and every truncation of the
+ * encoded form reported as incomplete rather than misread. */
+static void test_c1_integers(void) {
+  static const struct {
+    uint32_t value;
+    unsigned prefix;
+    uint8_t first_bits;
+    const char *hex;
+  } v[] = {
+      {10, 5, 0x00, "0a"},          /* C.1.1 */
+      {1337, 5, 0x00, "1f9a 0a"},   /* C.1.2 */
+      {42, 8, 0x00, "2a"},          /* C.1.3 */
+      {30, 5, 0xe0, "fe"},          /* prefix bits above the value kept */
+      {31, 5, 0x00, "1f00"},        /* exactly the prefix maximum */
+      {0xffffffffu, 7, 0x00, "7f80 ffff ff0f"},
+  };
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+    uint8_t expected[8], out[H2_HPACK_INT_MAX_LENGTH];
+    int n = hex_decode(v[i].hex, expected, sizeof(expected));
+    size_t len = h2_hpack_int_encode(out, v[i].first_bits, v[i].prefix, v[i].value);
+    CHECK_MEM(out, len, expected, n);
+    uint32_t decoded = 0;
+    CHECK_EQ_INT(h2_hpack_int_decode(expected, expected + n, v[i].prefix, &decoded), n);
+    CHECK_EQ_INT(decoded, v[i].value);
+    for (int cut = 0; cut < n; cut++)
+      CHECK_EQ_INT(h2_hpack_int_decode(expected, expected + cut, v[i].prefix, &decoded), 0);
+  }
+}
+
+TEST_MAIN("hpack_rfc", TEST_CASE(test_c1_integers), TEST_CASE(test_c2_single_representations),
           TEST_CASE(test_c3_requests_plain), TEST_CASE(test_c4_requests_huffman),
           TEST_CASE(test_c5_responses_plain), TEST_CASE(test_c6_responses_huffman),
           TEST_CASE(test_c4_encoder_matches))
