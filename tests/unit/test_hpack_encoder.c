@@ -22,6 +22,7 @@ static void check_round_trip(h2_hpack_encoder *enc, h2_hpack_decoder *dec,
                              const h2_header *fields, size_t n,
                              uint8_t *out, size_t cap, int *length) {
   h2_header_list *list;
+  *length = -1;
   REQUIRE(h2_header_list_new(&list, NULL) == 0);
   *length = h2_hpack_encode(enc, fields, n, out, cap);
   REQUIRE(*length >= 0);
