@@ -73,7 +73,19 @@ const char *h2_strerror(int code) {
     case H2_ERR_HEADER_LIST_TOO_LARGE: return "header list exceeds the size limit";
     case H2_ERR_TOO_MANY_FIELDS: return "header block has too many fields";
     case H2_ERR_INVALID_HEADER: return "invalid header field";
+    case H2_ERR_WOULD_BLOCK: return "would block: more input or output space needed";
+    case H2_ERR_STREAM_NOT_FOUND: return "no such stream";
+    case H2_ERR_STREAM_NOT_WRITABLE: return "stream cannot take more data";
+    case H2_ERR_CONNECTION_GOING_AWAY: return "connection is going away: no new streams";
+    case H2_ERR_INVALID_STATE: return "invalid in the current state";
     case H2_ERR_NOMEM: return "out of memory";
+    case H2_ERR_TLS: return "TLS error";
+    case H2_ERR_TLS_VERIFY: return "server certificate verification failed";
+    case H2_ERR_TLS_ALPN: return "server did not select h2 in ALPN";
+    case H2_ERR_TIMEOUT: return "timed out";
+    case H2_ERR_CONNECTION_CLOSED: return "connection closed by peer";
+    case H2_ERR_SYSTEM: return "system call failed";
+    case H2_ERR_NOT_HTTP2: return "peer is not speaking HTTP/2";
     default: break;
   }
   if (h2_error_is_stream_level(code) || h2_error_is_connection_level(code))

@@ -63,6 +63,18 @@ enum h2_error {
   H2_ERR_HEADER_LIST_TOO_LARGE = -4,
   H2_ERR_TOO_MANY_FIELDS = -5,
   H2_ERR_INVALID_HEADER = -6,
+  /* More input is needed, or output must be flushed, before the call can
+   * make progress. */
+  H2_ERR_WOULD_BLOCK = -7,
+  /* The stream is unknown, or finished. */
+  H2_ERR_STREAM_NOT_FOUND = -8,
+  /* The stream cannot take more request body (ended, reset). */
+  H2_ERR_STREAM_NOT_WRITABLE = -9,
+  /* No new stream can be opened: the connection is going away (GOAWAY
+   * sent or received) or its stream ids are exhausted. Open another. */
+  H2_ERR_CONNECTION_GOING_AWAY = -10,
+  /* The call is not valid in the object's current state. */
+  H2_ERR_INVALID_STATE = -11,
 
   /* Stream errors: -(100 + wire code). H2_ERR_STREAM_BASE itself is a
    * stream ended with NO_ERROR (for example RST_STREAM(NO_ERROR)). */
@@ -90,7 +102,23 @@ enum h2_error {
   H2_ERR_CONN_INADEQUATE_SECURITY = -912,
 
   /* Local fatal conditions. */
-  H2_ERR_NOMEM = -950
+  H2_ERR_NOMEM = -950,
+  /* TLS failed (handshake, record layer); the detail says why. */
+  H2_ERR_TLS = -951,
+  /* The server's certificate failed verification (untrusted, expired,
+   * wrong host name). */
+  H2_ERR_TLS_VERIFY = -952,
+  /* The server did not select "h2" in ALPN (it chose http/1.1, or
+   * nothing). */
+  H2_ERR_TLS_ALPN = -953,
+  /* A timeout the caller configured expired. */
+  H2_ERR_TIMEOUT = -954,
+  /* The peer closed the connection (TCP FIN or TLS close_notify). */
+  H2_ERR_CONNECTION_CLOSED = -955,
+  /* A system call failed (connect, DNS, read, write); see errno detail. */
+  H2_ERR_SYSTEM = -956,
+  /* The peer is not speaking HTTP/2 (e.g. it answered in HTTP/1.1). */
+  H2_ERR_NOT_HTTP2 = -957
 };
 
 /* A short, stable, human-readable description of a library code. Never

@@ -46,6 +46,10 @@ static void test_texts(void) {
   CHECK(strcmp(h2_strerror(H2_ERR_CONN_COMPRESSION), "header compression error") == 0);
   CHECK(h2_strerror(-12345) != NULL);
   CHECK(h2_strerror(-999) != NULL);
+  CHECK(strcmp(h2_strerror(H2_ERR_TLS_ALPN), "server did not select h2 in ALPN") == 0);
+  CHECK(h2_error_is_fatal(H2_ERR_TLS_VERIFY));
+  CHECK(!h2_error_is_fatal(H2_ERR_WOULD_BLOCK));
+  CHECK(!h2_error_is_connection_level(H2_ERR_TIMEOUT));
 }
 
 TEST_MAIN("error", TEST_CASE(test_bands), TEST_CASE(test_wire_round_trip),
