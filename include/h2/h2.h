@@ -6,11 +6,13 @@
  *   h2/alloc.h   the pluggable allocator
  *   h2/frame.h   the frame codec (RFC 9113 sections 4 and 6)
  *   h2/hpack.h   header compression (RFC 7541)
+ *   h2/conn.h    the sans-I/O client connection (RFC 9113)
  */
 #ifndef H2_H2_H
 #define H2_H2_H
 
 #include "h2/alloc.h"
+#include "h2/conn.h"
 #include "h2/error.h"
 #include "h2/export.h"
 #include "h2/frame.h"

@@ -1,0 +1,317 @@
+/*
+ * Field blocks and HTTP semantics: HEADERS and CONTINUATION frames are
+ * decoded as they arrive (every block, even one being discarded, so the
+ * HPACK table stays in sync), and complete blocks are checked against RFC
+ * 9113 section 8 before the application sees them. A malformed response
+ * is a stream error; it is never delivered as if it were valid.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conn_internal.h"
+
+/* ---- Field validation (RFC 9113 8.2, 8.3) ------------------------------- */
+
+/* Name characters: lowercase tokens; ':' only as the first character of
+ * a pseudo-header, checked by the caller. */
+static int valid_name_char(uint8_t c) {
+  if (c >= 'a' && c <= 'z') return 1;
+  if (c >= '0' && c <= '9') return 1;
+  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int valid_name(const uint8_t *name, uint32_t length, int *pseudo) {
+  *pseudo = length > 0 && name[0] == ':';
+  if (length == (uint32_t)*pseudo) return 0;
+  for (uint32_t i = (uint32_t)*pseudo; i < length; i++)
+    if (!valid_name_char(name[i])) return 0;
+  return 1;
+}
+
+/* Values: no NUL, CR or LF, and no leading or trailing space or tab. */
+static int valid_value(const uint8_t *v, uint32_t length) {
+  if (length && (v[0] == ' ' || v[0] == '\t' || v[length - 1] == ' ' ||
+                 v[length - 1] == '\t'))
+    return 0;
+  for (uint32_t i = 0; i < length; i++)
+    if (v[i] == 0 || v[i] == '\r' || v[i] == '\n') return 0;
+  return 1;
+}
+
+static int name_is(const h2_header *f, const char *name) {
+  size_t n = strlen(name);
+  return f->name_length == n && memcmp(f->name, name, n) == 0;
+}
+
+/* Connection-specific fields have no meaning in HTTP/2 (8.2.2). */
+static int connection_specific(const h2_header *f) {
+  if (name_is(f, "connection") || name_is(f, "proxy-connection") ||
+      name_is(f, "keep-alive") || name_is(f, "transfer-encoding") ||
+      name_is(f, "upgrade"))
+    return 1;
+  return name_is(f, "te") &&
+         !(f->value_length == 8 && memcmp(f->value, "trailers", 8) == 0);
+}
+
+/* Parses a content-length value: digits only, no overflow. */
+static int64_t parse_content_length(const h2_header *f) {
+  if (!f->value_length || f->value_length > 18) return -1;
+  int64_t v = 0;
+  for (uint32_t i = 0; i < f->value_length; i++) {
+    if (f->value[i] < '0' || f->value[i] > '9') return -1;
+    v = v * 10 + (f->value[i] - '0');
+  }
+  return v;
+}
+
+/* Parses :status: exactly three digits, the first 1-9. */
+static int parse_status(const h2_header *f) {
+  if (f->value_length != 3) return -1;
+  int v = 0;
+  for (int i = 0; i < 3; i++) {
+    if (f->value[i] < '0' || f->value[i] > '9') return -1;
+    v = v * 10 + (f->value[i] - '0');
+  }
+  return v >= 100 ? v : -1;
+}
+
+typedef struct response_info {
+  int status;             /* -1 when absent */
+  int64_t content_length; /* -1 when absent */
+} response_info;
+
+/* Checks one response field; pseudo-headers must come first. */
+static const char *check_response_field(const h2_header *f, int trailers,
+                                        int *regular_seen, response_info *info) {
+  int pseudo;
+  if (!valid_name(f->name, f->name_length, &pseudo)) return "invalid field name";
+  if (!valid_value(f->value, f->value_length)) return "invalid field value";
+  if (pseudo) {
+    if (trailers) return "pseudo-header in trailers";
+    if (*regular_seen) return "pseudo-header after a regular field";
+    if (!name_is(f, ":status")) return "unknown or request pseudo-header";
+    if (info->status != -1) return "duplicate :status";
+    info->status = parse_status(f);
+    if (info->status < 0) return "invalid :status";
+    if (info->status == 101) return ":status 101 is not allowed in HTTP/2";
+    return NULL;
+  }
+  *regular_seen = 1;
+  if (connection_specific(f)) return "connection-specific field";
+  if (!trailers && name_is(f, "content-length")) {
+    int64_t v = parse_content_length(f);
+    if (v < 0) return "invalid content-length";
+    if (info->content_length >= 0 && info->content_length != v)
+      return "conflicting content-length values";
+    info->content_length = v;
+  }
+  return NULL;
+}
+
+static const char *check_response(const h2_header_list *list, int trailers,
+                                  response_info *info) {
+  const h2_header *f = h2_header_list_fields(list);
+  size_t n = h2_header_list_count(list);
+  int regular_seen = 0;
+  info->status = -1;
+  info->content_length = -1;
+  for (size_t i = 0; i < n; i++) {
+    const char *why = check_response_field(&f[i], trailers, &regular_seen, info);
+    if (why) return why;
+  }
+  if (!trailers && info->status < 0) return "response without :status";
+  return NULL;
+}
+
+int h2_validate_trailer_fields(const h2_header *fields, size_t count,
+                               const char **reason) {
+  for (size_t i = 0; i < count; i++) {
+    int pseudo;
+    *reason = "invalid trailer field";
+    if (!valid_name(fields[i].name, fields[i].name_length, &pseudo) || pseudo ||
+        !valid_value(fields[i].value, fields[i].value_length) ||
+        connection_specific(&fields[i]))
+      return H2_ERR_INVALID_HEADER;
+  }
+  *reason = NULL;
+  return 0;
+}
+
+int h2_validate_request_fields(const h2_header *fields, size_t count,
+                               const char **reason) {
+  int regular_seen = 0, method = 0, scheme = 0, path = 0, connect = 0,
+      protocol = 0;
+  for (size_t i = 0; i < count; i++) {
+    const h2_header *f = &fields[i];
+    int pseudo;
+    *reason = "invalid field name (names must be lowercase tokens)";
+    if (!valid_name(f->name, f->name_length, &pseudo)) return H2_ERR_INVALID_HEADER;
+    *reason = "invalid field value (CR, LF, NUL or surrounding space)";
+    if (!valid_value(f->value, f->value_length)) return H2_ERR_INVALID_HEADER;
+    *reason = "pseudo-header after a regular field";
+    if (pseudo && regular_seen) return H2_ERR_INVALID_HEADER;
+    *reason = "connection-specific field";
+    if (!pseudo && connection_specific(f)) return H2_ERR_INVALID_HEADER;
+    regular_seen |= !pseudo;
+    if (!pseudo) continue;
+    if (name_is(f, ":method")) {
+      method++;
+      connect = f->value_length == 7 && memcmp(f->value, "CONNECT", 7) == 0;
+    } else if (name_is(f, ":scheme")) scheme++;
+    else if (name_is(f, ":path")) path++;
+    else if (name_is(f, ":protocol")) protocol++;
+    else if (!name_is(f, ":authority")) {
+      *reason = "unknown pseudo-header";
+      return H2_ERR_INVALID_HEADER;
+    }
+  }
+  *reason = "a request needs one :method, :scheme and :path";
+  if (method != 1) return H2_ERR_INVALID_HEADER;
+  if (connect && !protocol) return (scheme || path) ? H2_ERR_INVALID_HEADER : 0;
+  if (scheme != 1 || path != 1) return H2_ERR_INVALID_HEADER;
+  *reason = ":protocol is only for extended CONNECT";
+  if (protocol && !connect) return H2_ERR_INVALID_HEADER;
+  *reason = NULL;
+  return 0;
+}
+
+/* ---- Completed blocks --------------------------------------------------- */
+
+static int malformed(h2_conn *conn, h2_stream *s, const char *why) {
+  conn->counters[H2_COUNTER_MALFORMED_RESPONSE]++;
+  snprintf(conn->detail_buf, sizeof(conn->detail_buf),
+           "malformed response on stream %u: %s", s->id, why);
+  return h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL, conn->detail_buf);
+}
+
+/* Responses to HEAD, and 204 and 304 responses, carry no content whatever
+ * their content-length says (RFC 9110 6.4.1). */
+static void note_final_response(h2_stream *s, const response_info *info) {
+  s->flags |= STREAM_FINAL_HEADERS;
+  if (info->status == 204 || info->status == 304) s->flags |= STREAM_IS_HEAD;
+  s->content_length = (s->flags & STREAM_IS_HEAD) ? -1 : info->content_length;
+}
+
+static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
+                           int end_stream) {
+  response_info info;
+  int trailers = (s->flags & STREAM_FINAL_HEADERS) != 0;
+  const char *why = check_response(list, trailers, &info);
+  if (!why && trailers && !end_stream) why = "trailers without END_STREAM";
+  if (!why && !trailers && info.status < 200 && end_stream)
+    why = "interim response with END_STREAM";
+  if (!why && !trailers && info.status < 200 &&
+      ++s->interim_count > conn->opt.max_interim_responses) {
+    conn->counters[H2_COUNTER_INTERIM_FLOOD]++;
+    h2_events_return_list(conn, list);
+    return h2_conn_stream_error(conn, s, H2_ERR_STREAM_ENHANCE_YOUR_CALM,
+                                "too many interim responses");
+  }
+  if (why) {
+    h2_events_return_list(conn, list);
+    return malformed(conn, s, why);
+  }
+  int type = trailers ? H2_EVENT_TRAILERS
+             : info.status < 200 ? H2_EVENT_INFORMATIONAL : H2_EVENT_HEADERS;
+  if (type == H2_EVENT_HEADERS) note_final_response(s, &info);
+  h2_event *e = h2_event_push(conn, type, s->id, list);
+  if (!e) return H2_ERR_NOMEM;
+  e->status = trailers ? 0 : (uint32_t)info.status;
+  e->flags = end_stream ? H2_EVENT_FLAG_END_STREAM : 0;
+  e->user = s->user;
+  return end_stream ? h2_conn_remote_end(conn, s) : 0;
+}
+
+/* The last fragment of a block arrived and was decoded (status is what
+ * the decoder said at the end of the block). */
+static int complete_block(h2_conn *conn, int status) {
+  field_block *b = &conn->block;
+  b->open = 0;
+  h2_header_list *list = b->list;
+  b->list = NULL;
+  if (b->promised_id) {
+    h2_events_return_list(conn, list);
+    return h2_send_rst(conn, b->promised_id, H2_REFUSED_STREAM);
+  }
+  h2_stream *s = h2_stream_find(&conn->streams, b->stream_id);
+  if (!s || !list) {
+    h2_events_return_list(conn, list);
+    return 0;
+  }
+  if (b->pending_error || status) {
+    h2_events_return_list(conn, list);
+    if (status == H2_ERR_HEADER_LIST_TOO_LARGE)
+      conn->counters[H2_COUNTER_HEADER_LIST_TOO_LARGE]++;
+    if (status == H2_ERR_TOO_MANY_FIELDS)
+      conn->counters[H2_COUNTER_TOO_MANY_FIELDS]++;
+    return h2_conn_stream_error(conn, s,
+                                b->pending_error ? b->pending_error
+                                                 : H2_ERR_STREAM_PROTOCOL,
+                                status ? "response header list too large"
+                                       : "HEADERS depends on its own stream");
+  }
+  return deliver_headers(conn, s, list, b->end_stream);
+}
+
+/* Feeds a fragment to the decoder. */
+static int decode_fragment(h2_conn *conn, const h2_frame *fr) {
+  int end = (fr->hd.flags & H2_FLAG_END_HEADERS) != 0;
+  int rv = h2_hpack_decode(conn->decoder, fr->payload, fr->payload_length, end,
+                           conn->block.list);
+  if (h2_error_is_fatal(rv))
+    return h2_conn_fail(conn, rv, h2_hpack_decoder_error_detail(conn->decoder));
+  return end ? complete_block(conn, rv) : 0;
+}
+
+/* Where a block's fields go: a list for a live response, nowhere for a
+ * stream we reset or closed (decoded only to keep HPACK in sync). */
+static int block_target(h2_conn *conn, uint32_t id, int *discard) {
+  *discard = 0;
+  h2_stream *s = h2_stream_find(&conn->streams, id);
+  if (s && !(s->flags & STREAM_QUEUED)) return 0;
+  if ((id & 1) == 0)
+    return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
+                        "HEADERS on a server-initiated stream");
+  if (!s && id < conn->next_stream_id) {
+    *discard = 1;
+    if (h2_conn_recently_reset(conn, id)) return 0;
+    return h2_conn_fail(conn, H2_ERR_CONN_STREAM_CLOSED,
+                        "HEADERS on a stream the server already ended");
+  }
+  return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
+                      "HEADERS on a stream we never opened");
+}
+
+int h2_block_begin(h2_conn *conn, const h2_frame *fr, uint32_t promised,
+                   int stream_error) {
+  field_block *b = &conn->block;
+  int discard = 1;
+  if (!promised) {
+    int rv = block_target(conn, fr->hd.stream_id, &discard);
+    if (rv) return rv;
+  }
+  memset(b, 0, sizeof(*b));
+  b->open = 1;
+  b->stream_id = fr->hd.stream_id;
+  b->promised_id = promised;
+  b->pending_error = stream_error;
+  b->end_stream = (fr->hd.flags & H2_FLAG_END_STREAM) != 0;
+  b->compressed = fr->payload_length;
+  if (!discard) {
+    b->list = h2_events_take_list(conn);
+    if (!b->list) return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
+  }
+  return decode_fragment(conn, fr);
+}
+
+int h2_block_continue(h2_conn *conn, const h2_frame *fr) {
+  field_block *b = &conn->block;
+  b->compressed += fr->payload_length;
+  if (++b->continuations > conn->opt.max_continuations ||
+      b->compressed > conn->opt.max_header_list_size) {
+    conn->counters[H2_COUNTER_CONTINUATION_FLOOD]++;
+    return h2_conn_fail(conn, H2_ERR_CONN_ENHANCE_YOUR_CALM,
+                        "CONTINUATION flood: the field block is too long");
+  }
+  return decode_fragment(conn, fr);
+}

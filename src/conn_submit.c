@@ -1,0 +1,223 @@
+/*
+ * What the application asks of a connection: requests, request bodies,
+ * trailers, resets, credit, PINGs, priority updates and shutdown; and the
+ * state it can read back.
+ */
+#include <string.h>
+
+#include "conn_internal.h"
+
+/* RFC 9113 10.5.1: the server's SETTINGS_MAX_HEADER_LIST_SIZE is advisory,
+ * but a request above it would only be refused, so fail it here. */
+static uint64_t header_list_size(const h2_header *fields, size_t count) {
+  uint64_t size = 0;
+  for (size_t i = 0; i < count; i++)
+    size += (uint64_t)fields[i].name_length + fields[i].value_length +
+            H2_HPACK_ENTRY_OVERHEAD;
+  return size;
+}
+
+static int is_head(const h2_header *fields, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    if (fields[i].name_length == 7 && memcmp(fields[i].name, ":method", 7) == 0)
+      return fields[i].value_length == 4 && memcmp(fields[i].value, "HEAD", 4) == 0;
+  return 0;
+}
+
+int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
+                           size_t count, int end_stream, void *user) {
+  if (!conn || (count && !fields)) return H2_ERR_INVALID_ARGUMENT;
+  if (!h2_conn_can_submit(conn)) return H2_ERR_CONNECTION_GOING_AWAY;
+  const char *reason;
+  int rv = h2_validate_request_fields(fields, count, &reason);
+  if (rv) return rv;
+  if (header_list_size(fields, count) > conn->peer.max_header_list_size)
+    return H2_ERR_HEADER_LIST_TOO_LARGE;
+  h2_stream *s = h2_stream_new(conn, conn->next_stream_id, user);
+  if (!s) return H2_ERR_NOMEM;
+  s->request = h2_request_copy(conn, fields, count);
+  if (!s->request || h2_stream_map_put(conn, &conn->streams, s)) {
+    h2_stream_free(conn, s);
+    return H2_ERR_NOMEM;
+  }
+  conn->next_stream_id += 2;
+  if (is_head(fields, count)) s->flags |= STREAM_IS_HEAD;
+  if (end_stream) s->flags |= STREAM_BODY_ENDING;
+  /* Requests leave in submission order, which keeps stream ids rising on
+   * the wire; activation sends HEADERS as soon as a slot is free. */
+  h2_stream_queue_push(conn, s);
+  rv = h2_activate_queued(conn);
+  return rv ? rv : (int)s->id;
+}
+
+/* The stream a caller names, if it still accepts body. */
+static h2_stream *writable_stream(h2_conn *conn, uint32_t stream_id, int *rv) {
+  h2_stream *s = h2_stream_find(&conn->streams, stream_id);
+  *rv = s ? 0 : H2_ERR_STREAM_NOT_FOUND;
+  if (s && (s->flags & (STREAM_BODY_ENDING | STREAM_LOCAL_CLOSED))) {
+    *rv = H2_ERR_STREAM_NOT_WRITABLE;
+    return NULL;
+  }
+  return s;
+}
+
+static int append_body(h2_conn *conn, h2_stream *s, const uint8_t *data,
+                       size_t length) {
+  if (s->send_start && s->send_start == s->send_end) s->send_start = s->send_end = 0;
+  if (s->send_capacity - s->send_end < length) {
+    size_t pending = s->send_end - s->send_start;
+    if (s->send_start) memmove(s->send_buf, s->send_buf + s->send_start, pending);
+    s->send_start = 0;
+    s->send_end = pending;
+    size_t capacity = s->send_capacity ? s->send_capacity : 16384;
+    while (capacity - pending < length) capacity *= 2;
+    if (capacity != s->send_capacity) {
+      uint8_t *buf = h2_realloc(conn->alloc, s->send_buf, capacity);
+      if (!buf) return H2_ERR_NOMEM;
+      s->send_buf = buf;
+      s->send_capacity = capacity;
+    }
+  }
+  memcpy(s->send_buf + s->send_end, data, length);
+  s->send_end += length;
+  conn->send_buffered += length;
+  return 0;
+}
+
+int h2_conn_submit_data(h2_conn *conn, uint32_t stream_id, const uint8_t *data,
+                        size_t length, int end_stream) {
+  if (!conn || (length && !data)) return H2_ERR_INVALID_ARGUMENT;
+  if (conn->failed) return conn->failed;
+  int rv;
+  h2_stream *s = writable_stream(conn, stream_id, &rv);
+  if (!s) return rv;
+  size_t room = conn->opt.max_send_buffer > conn->send_buffered
+                    ? conn->opt.max_send_buffer - conn->send_buffered : 0;
+  size_t accepted = length < room ? length : room;
+  if (accepted > INT32_MAX) accepted = INT32_MAX;
+  if (accepted && (rv = append_body(conn, s, data, accepted))) return rv;
+  if (accepted < length)
+    s->flags |= STREAM_WANTS_WRITABLE;
+  else if (end_stream)
+    s->flags |= STREAM_BODY_ENDING;
+  if (accepted || (s->flags & STREAM_BODY_ENDING)) h2_stream_send_list_add(conn, s);
+  return (int)accepted;
+}
+
+int h2_conn_submit_trailers(h2_conn *conn, uint32_t stream_id,
+                            const h2_header *fields, size_t count) {
+  if (!conn || (count && !fields)) return H2_ERR_INVALID_ARGUMENT;
+  int rv;
+  h2_stream *s = writable_stream(conn, stream_id, &rv);
+  if (!s) return rv;
+  const char *reason;
+  if ((rv = h2_validate_trailer_fields(fields, count, &reason))) return rv;
+  s->trailers = h2_request_copy(conn, fields, count);
+  if (!s->trailers) return H2_ERR_NOMEM;
+  s->flags |= STREAM_TRAILERS_PENDING | STREAM_BODY_ENDING;
+  h2_stream_send_list_add(conn, s);
+  return 0;
+}
+
+int h2_conn_reset_stream(h2_conn *conn, uint32_t stream_id, uint32_t wire_code) {
+  if (!conn) return H2_ERR_INVALID_ARGUMENT;
+  h2_stream *s = h2_stream_find(&conn->streams, stream_id);
+  if (!s) return H2_ERR_STREAM_NOT_FOUND;
+  /* A request that never left needs no RST_STREAM: it simply vanishes
+   * (its id is skipped, which closes it implicitly). */
+  if (!(s->flags & STREAM_QUEUED)) {
+    int rv = h2_send_rst(conn, stream_id, wire_code);
+    if (rv) return rv;
+    conn->recent_resets[conn->recent_reset_next++ % 64] = stream_id;
+  }
+  if (conn->data_stream == s) conn->data_stream = NULL;
+  h2_stream_close(conn, s);
+  h2_conn_check_done(conn);
+  return h2_activate_queued(conn);
+}
+
+int h2_conn_consume(h2_conn *conn, uint32_t stream_id, size_t length) {
+  if (!conn) return H2_ERR_INVALID_ARGUMENT;
+  if (conn->failed) return conn->failed;
+  int rv = h2_credit_connection(conn, length);
+  h2_stream *s = h2_stream_find(&conn->streams, stream_id);
+  if (!rv && s) rv = h2_credit_stream(conn, s, length);
+  return rv;
+}
+
+int h2_conn_ping(h2_conn *conn, const uint8_t opaque[8]) {
+  if (!conn || !opaque) return H2_ERR_INVALID_ARGUMENT;
+  if (conn->failed) return conn->failed;
+  h2_frame fr = {0};
+  fr.hd.type = H2_FRAME_PING;
+  fr.payload = opaque;
+  fr.payload_length = 8;
+  conn->pings_outstanding++;
+  return h2_send_frame(conn, &fr);
+}
+
+int h2_conn_priority_update(h2_conn *conn, uint32_t stream_id,
+                            const char *value, size_t length) {
+  if (!conn || !stream_id || (length && !value) || length > 1024)
+    return H2_ERR_INVALID_ARGUMENT;
+  if (conn->failed) return conn->failed;
+  h2_frame fr = {0};
+  fr.hd.type = H2_FRAME_PRIORITY_UPDATE;
+  fr.value = stream_id;
+  fr.payload = (const uint8_t *)value;
+  fr.payload_length = (uint32_t)length;
+  return h2_send_frame(conn, &fr);
+}
+
+int h2_conn_shutdown(h2_conn *conn) {
+  if (!conn) return H2_ERR_INVALID_ARGUMENT;
+  if (conn->failed) return conn->failed;
+  int rv = h2_send_goaway(conn, H2_NO_ERROR);
+  /* Requests still waiting for a slot will never be sent. */
+  while (conn->queue_head)
+    h2_stream_finish(conn, conn->queue_head, H2_ERR_CONNECTION_GOING_AWAY,
+                     H2_EVENT_FLAG_RETRYABLE | H2_EVENT_FLAG_LOCAL);
+  h2_conn_check_done(conn);
+  return rv;
+}
+
+/* ---- State -------------------------------------------------------------- */
+
+int h2_conn_is_closed(const h2_conn *conn) {
+  return conn->failed || conn->closed_reported;
+}
+
+int h2_conn_can_submit(const h2_conn *conn) {
+  return !conn->failed && !conn->goaway_sent && !conn->goaway_received &&
+         conn->next_stream_id <= H2_MAX_STREAM_ID;
+}
+
+uint32_t h2_conn_open_streams(const h2_conn *conn) { return conn->streams.count; }
+uint32_t h2_conn_queued_streams(const h2_conn *conn) { return conn->queued_streams; }
+uint32_t h2_conn_peer_max_concurrent_streams(const h2_conn *conn) {
+  return conn->peer.max_concurrent_streams;
+}
+
+uint32_t h2_conn_peer_setting(const h2_conn *conn, uint16_t id) {
+  const peer_settings *p = &conn->peer;
+  switch (id) {
+    case H2_SETTINGS_HEADER_TABLE_SIZE: return p->header_table_size;
+    case H2_SETTINGS_ENABLE_PUSH: return 0;
+    case H2_SETTINGS_MAX_CONCURRENT_STREAMS: return p->max_concurrent_streams;
+    case H2_SETTINGS_INITIAL_WINDOW_SIZE: return p->initial_window_size;
+    case H2_SETTINGS_MAX_FRAME_SIZE: return p->max_frame_size;
+    case H2_SETTINGS_MAX_HEADER_LIST_SIZE: return p->max_header_list_size;
+    case H2_SETTINGS_ENABLE_CONNECT_PROTOCOL: return p->enable_connect_protocol;
+    case H2_SETTINGS_NO_RFC7540_PRIORITIES: return p->no_rfc7540_priorities;
+    default: return 0;
+  }
+}
+
+const char *h2_conn_error_detail(const h2_conn *conn) {
+  return conn->detail ? conn->detail : "no error";
+}
+
+uint64_t h2_conn_counter(const h2_conn *conn, int counter) {
+  if (counter < 0 || counter >= H2_COUNTER_COUNT) return 0;
+  return conn->counters[counter];
+}
