@@ -154,8 +154,9 @@ int h2_conn_fail(h2_conn *conn, int code, const char *detail) {
              detail ? detail : h2_strerror(code));
   }
   conn->detail = conn->detail_buf;
-  if (h2_error_is_connection_level(code) || code == H2_ERR_NOT_HTTP2 ||
-      code == H2_ERR_NOMEM)
+  /* GOAWAY tells an HTTP/2 peer why we leave; a peer that is not
+   * speaking HTTP/2 would not understand it. */
+  if (h2_error_is_connection_level(code) || code == H2_ERR_NOMEM)
     h2_send_goaway(conn, h2_error_wire_code(code));
   fail_streams(conn, code);
   h2_event *e = h2_event_push(conn, H2_EVENT_CONNECTION_ERROR, 0, NULL);

@@ -14,6 +14,7 @@
 #include "byte_order.h"
 
 static int handle_frame(h2_conn *conn, const uint8_t *payload);
+static void check_data_length(h2_conn *conn);
 
 /* ---- Stream lookups ----------------------------------------------------- */
 
@@ -51,6 +52,11 @@ static int begin_data(h2_conn *conn) {
   int fatal;
   h2_stream *s = stream_for_frame(conn, hd->stream_id, &fatal, "DATA");
   if (fatal) return fatal;
+  /* The server ended this stream itself, so it cannot be racing us: DATA
+   * now is an error. DATA for streams we reset is expected and dropped. */
+  if (!s && !h2_conn_recently_reset(conn, hd->stream_id))
+    return h2_conn_fail(conn, H2_ERR_CONN_STREAM_CLOSED,
+                        "DATA on a stream the server already ended");
   if (s && !(s->flags & STREAM_FINAL_HEADERS)) {
     h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL,
                          "DATA before the response's HEADERS");
@@ -76,6 +82,7 @@ static int begin_data(h2_conn *conn) {
   } else {
     conn->data_left = hd->length;
     conn->recv_state = RECV_DATA;
+    check_data_length(conn);
   }
   return 0;
 }
@@ -97,7 +104,24 @@ static int read_pad_length(h2_conn *conn, uint8_t pad) {
   conn->data_left = conn->hd.length - 1 - pad;
   conn->pad_left = pad;
   conn->recv_state = RECV_DATA;
-  return credit_unseen(conn, conn->data_stream, (uint64_t)pad + 1);
+  int rv = credit_unseen(conn, conn->data_stream, (uint64_t)pad + 1);
+  check_data_length(conn);
+  return rv;
+}
+
+/* Checks, once a DATA frame's data length is known and before any of it
+ * is delivered, that it fits the response's declared length: deciding per
+ * frame keeps the outcome independent of how the input was cut. */
+static void check_data_length(h2_conn *conn) {
+  h2_stream *s = conn->data_stream;
+  if (!s || !conn->data_left) return;
+  uint64_t total = s->data_received + conn->data_left;
+  if ((s->content_length >= 0 && total > (uint64_t)s->content_length) ||
+      (s->flags & STREAM_IS_HEAD)) {
+    conn->data_stream = NULL;
+    h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL,
+                         "response body longer than its content-length");
+  }
 }
 
 /* Hands `n` bytes of DATA to the application (or drops them). */
@@ -105,14 +129,6 @@ static int deliver_data(h2_conn *conn, const uint8_t *p, uint32_t n) {
   h2_stream *s = conn->data_stream;
   if (!s) return h2_credit_connection(conn, n);
   s->data_received += n;
-  if ((s->content_length >= 0 &&
-       s->data_received > (uint64_t)s->content_length) ||
-      (s->flags & STREAM_IS_HEAD)) {
-    conn->data_stream = NULL;
-    h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL,
-                         "response body longer than its content-length");
-    return h2_credit_connection(conn, n);
-  }
   h2_event *e = h2_event_push(conn, H2_EVENT_DATA, s->id, NULL);
   if (!e) return H2_ERR_NOMEM;
   e->data = p;
@@ -442,7 +458,7 @@ static int handle_goaway(h2_conn *conn, const h2_frame *fr) {
   conn->goaway_last_stream_id = fr->value;
   h2_event *e = h2_event_push(conn, H2_EVENT_GOAWAY, 0, NULL);
   if (!e) return H2_ERR_NOMEM;
-  e->error = h2_error_from_wire(fr->error_code, 0);
+  e->error = fr->error_code ? h2_error_from_wire(fr->error_code, 0) : 0;
   e->value = fr->value;
   e->data = fr->payload;
   e->length = fr->payload_length < conn->opt.max_goaway_debug

@@ -129,6 +129,7 @@ void script_window_update(h2_script *s, uint32_t stream, uint32_t inc) {
 
 /* ---- Logs ----------------------------------------------------------------- */
 
+__attribute__((format(printf, 3, 4)))
 static void append(char **buf, size_t *length, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -125,5 +125,283 @@ static void test_interleaved_streams_padding_continuation(void) {
   script_free(&s);
 }
 
+/* A GET and the stream that is expected to finish normally beside a
+ * failing one. */
+static void head_and_get(h2_conn *conn) {
+  h2_header head[] = {
+      {(const uint8_t *)":method", (const uint8_t *)"HEAD", 7, 4, 0, 0},
+      {(const uint8_t *)":scheme", (const uint8_t *)"http", 7, 4, 0, 0},
+      {(const uint8_t *)":path", (const uint8_t *)"/h", 5, 2, 0, 0}};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, head, 3, 1, NULL), 1);
+  CHECK_EQ_INT(submit_get(conn, "/b"), 3);
+}
+
+static void test_interim_head_204(void) {
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  script_headers(&s, 3, 0, 0, ":status", "100", NULL);
+  script_headers(&s, 3, 0, 0, ":status", "103", "link", "</s.css>", NULL);
+  script_headers(&s, 1, 1, 0, ":status", "200", "content-length", "1000", NULL);
+  script_headers(&s, 3, 1, 0, ":status", "204", "content-length", "7", NULL);
+  run_case("interim, HEAD, 204", NULL, head_and_get, &s, 0,
+           "SETTINGS 0\n"
+           "INFO 3 100 :status=100\n"
+           "INFO 3 103 :status=103 link=</s.css>\n"
+           "HEADERS 1 200 flags=1 :status=200 content-length=1000\n"
+           "END 1\n"
+           "HEADERS 3 204 flags=1 :status=204 content-length=7\n"
+           "END 3\n",
+           NULL);
+  script_free(&s);
+}
+
+/* One malformed response on stream 1 while stream 3 completes. `before`
+ * is what stream 1 legitimately delivered before the fault showed. */
+static void malformed_case_after(const char *name, void (*bad)(h2_script *),
+                                 const char *before) {
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  bad(&s);
+  script_headers(&s, 3, 0, 0, ":status", "200", NULL);
+  script_data(&s, 3, "ok", 2, 1, 0);
+  char want[512];
+  snprintf(want, sizeof(want),
+           "SETTINGS 0\n"
+           "%s"
+           "RESET 1 err=-101 flags=4\n"
+           "HEADERS 3 200 :status=200\n"
+           "DATA 3 2 %016llx\n"
+           "END 3\n",
+           before, (unsigned long long)script_hash("ok", 2));
+  static const char *sent[] = {"RST_STREAM 1 PROTOCOL_ERROR\n", NULL};
+  run_case(name, NULL, two_gets, &s, 0, want, sent);
+  script_free(&s);
+}
+
+static void malformed_case(const char *name, void (*bad)(h2_script *)) {
+  malformed_case_after(name, bad, "");
+}
+
+static void no_status(h2_script *s) { script_headers(s, 1, 1, 0, "server", "x", NULL); }
+static void bad_status(h2_script *s) { script_headers(s, 1, 1, 0, ":status", "20", NULL); }
+static void status_101(h2_script *s) { script_headers(s, 1, 1, 0, ":status", "101", NULL); }
+static void uppercase(h2_script *s) {
+  script_headers(s, 1, 1, 0, ":status", "200", "Server", "x", NULL);
+}
+static void connection_field(h2_script *s) {
+  script_headers(s, 1, 1, 0, ":status", "200", "connection", "close", NULL);
+}
+static void request_pseudo(h2_script *s) {
+  script_headers(s, 1, 1, 0, ":status", "200", ":path", "/", NULL);
+}
+static void pseudo_after_regular(h2_script *s) {
+  script_headers(s, 1, 1, 0, "server", "x", ":status", "200", NULL);
+}
+static void value_with_newline(h2_script *s) {
+  script_headers(s, 1, 1, 0, ":status", "200", "x-a", "1\r\nx-b: 2", NULL);
+}
+static void short_body(h2_script *s) {
+  script_headers(s, 1, 0, 0, ":status", "200", "content-length", "10", NULL);
+  script_data(s, 1, "12345", 5, 1, 0);
+}
+static void long_body(h2_script *s) {
+  script_headers(s, 1, 0, 0, ":status", "200", "content-length", "3", NULL);
+  script_data(s, 1, "12345", 5, 1, 0);
+}
+static void data_first(h2_script *s) { script_data(s, 1, "x", 1, 1, 0); }
+static void interim_end_stream(h2_script *s) {
+  script_headers(s, 1, 1, 0, ":status", "103", NULL);
+}
+static void trailers_pseudo(h2_script *s) {
+  script_headers(s, 1, 0, 0, ":status", "200", NULL);
+  script_headers(s, 1, 1, 0, ":status", "200", NULL);
+}
+static void trailers_open(h2_script *s) {
+  script_headers(s, 1, 0, 0, ":status", "200", NULL);
+  script_headers(s, 1, 0, 0, "x-t", "1", NULL);
+}
+
+static void test_malformed_responses(void) {
+  malformed_case("no :status", no_status);
+  malformed_case(":status 20", bad_status);
+  malformed_case(":status 101", status_101);
+  malformed_case("uppercase name", uppercase);
+  malformed_case("connection field", connection_field);
+  malformed_case("request pseudo-header", request_pseudo);
+  malformed_case("pseudo after regular", pseudo_after_regular);
+  malformed_case("CR LF in value", value_with_newline);
+  char before[256];
+  snprintf(before, sizeof(before),
+           "HEADERS 1 200 :status=200 content-length=10\nDATA 1 5 %016llx\n",
+           (unsigned long long)script_hash("12345", 5));
+  malformed_case_after("body shorter than content-length", short_body, before);
+  malformed_case_after("body longer than content-length", long_body,
+                       "HEADERS 1 200 :status=200 content-length=3\n");
+  malformed_case("DATA before HEADERS", data_first);
+  malformed_case("1xx with END_STREAM", interim_end_stream);
+  malformed_case_after("pseudo-header in trailers", trailers_pseudo,
+                       "HEADERS 1 200 :status=200\n");
+  malformed_case_after("trailers without END_STREAM", trailers_open,
+                       "HEADERS 1 200 :status=200\n");
+}
+
+static void test_refused_and_goaway(void) {
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  script_rst(&s, 1, H2_REFUSED_STREAM);
+  script_goaway(&s, 0, H2_NO_ERROR, "bye");
+  run_case("refused then goaway", NULL, two_gets, &s, 0,
+           "SETTINGS 0\n"
+           "RESET 1 err=-107 flags=2\n"
+           "GOAWAY 0 last=0 debug=bye\n"
+           "RESET 3 err=-107 flags=2\n"
+           "CLOSED 0\n",
+           NULL);
+  script_free(&s);
+
+  /* GOAWAY naming stream 1: stream 1 completes, stream 3 is retryable. */
+  script_init(&s);
+  open_server(&s);
+  script_goaway(&s, 1, H2_NO_ERROR, "");
+  script_headers(&s, 1, 1, 0, ":status", "200", NULL);
+  run_case("goaway last=1", NULL, two_gets, &s, 0,
+           "SETTINGS 0\n"
+           "GOAWAY 0 last=1 debug=\n"
+           "RESET 3 err=-107 flags=2\n"
+           "HEADERS 1 200 flags=1 :status=200\n"
+           "END 1\n"
+           "CLOSED 0\n",
+           NULL);
+  script_free(&s);
+}
+
+/* A connection error: every stream fails with the code, GOAWAY with its
+ * wire name is sent, nothing after it is parsed. */
+static void conn_error_case(const char *name, void (*bad)(h2_script *),
+                            int code, const char *goaway, int opened) {
+  h2_script s;
+  script_init(&s);
+  if (opened) open_server(&s);
+  bad(&s);
+  /* Anything after the error must be ignored. */
+  script_headers(&s, 1, 1, 0, ":status", "200", NULL);
+  char want[512];
+  snprintf(want, sizeof(want), "%sRESET 1 err=%d\nCONNERR 0 err=%d\nCLOSED 0\n",
+           opened ? "SETTINGS 0\n" : "", code, code);
+  const char *sent[] = {goaway, NULL};
+  run_case(name, NULL, one_get, &s, 0, want, goaway ? sent : NULL);
+  script_free(&s);
+}
+
+static void ping_first(h2_script *s) { script_ping(s, 0, "12345678"); }
+static void http1_reply(h2_script *s) {
+  script_raw(s, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 47);
+}
+static void data_idle(h2_script *s) { script_data(s, 5, "x", 1, 0, 0); }
+static void headers_even(h2_script *s) {
+  script_headers(s, 2, 1, 0, ":status", "200", NULL);
+}
+static void headers_unopened(h2_script *s) {
+  script_headers(s, 101, 1, 0, ":status", "200", NULL);
+}
+static void too_large(h2_script *s) {
+  static uint8_t big[16385];
+  script_frame(s, H2_FRAME_DATA, 0, 1, big, sizeof(big));
+}
+static void interleaved_block(h2_script *s) {
+  script_frame(s, H2_FRAME_HEADERS, 0, 1, "\x88", 1);
+  script_ping(s, 0, "12345678");
+}
+static void lone_continuation(h2_script *s) {
+  script_frame(s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, "\x88", 1);
+}
+static void continuation_flood(h2_script *s) {
+  script_frame(s, H2_FRAME_HEADERS, 0, 1, "\x88", 1);
+  for (int i = 0; i < 9; i++) script_frame(s, H2_FRAME_CONTINUATION, 0, 1, NULL, 0);
+}
+static void window_overflow(h2_script *s) {
+  script_window_update(s, 0, 0x7fffffff);
+}
+static void push_enabled(h2_script *s) {
+  static const uint32_t push[] = {H2_SETTINGS_ENABLE_PUSH, 1};
+  script_settings(s, push, 1);
+}
+static void unsolicited_ack(h2_script *s) { script_settings_ack(s); }
+static void bad_hpack(h2_script *s) {
+  script_frame(s, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS, 1, "\x80", 1);
+}
+static void data_after_end(h2_script *s) {
+  script_headers(s, 1, 1, 0, ":status", "200", NULL);
+  script_data(s, 1, "x", 1, 0, 0);
+}
+
+static void test_connection_errors(void) {
+  conn_error_case("first frame PING", ping_first, H2_ERR_CONN_PROTOCOL,
+                  "GOAWAY last=0 PROTOCOL_ERROR\n", 0);
+  conn_error_case("HTTP/1.1 reply", http1_reply, H2_ERR_NOT_HTTP2, NULL, 0);
+  conn_error_case("DATA on idle stream", data_idle, H2_ERR_CONN_PROTOCOL,
+                  "GOAWAY last=0 PROTOCOL_ERROR\n", 1);
+  conn_error_case("HEADERS on even stream", headers_even, H2_ERR_CONN_PROTOCOL,
+                  "GOAWAY last=0 PROTOCOL_ERROR\n", 1);
+  conn_error_case("HEADERS on unopened stream", headers_unopened,
+                  H2_ERR_CONN_PROTOCOL, "GOAWAY last=0 PROTOCOL_ERROR\n", 1);
+  conn_error_case("frame too large", too_large, H2_ERR_CONN_FRAME_SIZE,
+                  "GOAWAY last=0 FRAME_SIZE_ERROR\n", 1);
+  conn_error_case("interleaved block", interleaved_block, H2_ERR_CONN_PROTOCOL,
+                  "GOAWAY last=0 PROTOCOL_ERROR\n", 1);
+  conn_error_case("lone CONTINUATION", lone_continuation, H2_ERR_CONN_PROTOCOL,
+                  "GOAWAY last=0 PROTOCOL_ERROR\n", 1);
+  conn_error_case("CONTINUATION flood", continuation_flood,
+                  H2_ERR_CONN_ENHANCE_YOUR_CALM,
+                  "GOAWAY last=0 ENHANCE_YOUR_CALM\n", 1);
+  conn_error_case("window overflow", window_overflow, H2_ERR_CONN_FLOW_CONTROL,
+                  "GOAWAY last=0 FLOW_CONTROL_ERROR\n", 1);
+  conn_error_case("ENABLE_PUSH=1", push_enabled, H2_ERR_CONN_PROTOCOL,
+                  "GOAWAY last=0 PROTOCOL_ERROR\n", 0);
+  conn_error_case("bad HPACK", bad_hpack, H2_ERR_CONN_COMPRESSION,
+                  "GOAWAY last=0 COMPRESSION_ERROR\n", 1);
+}
+
+static void test_unsolicited_ack_and_data_after_end(void) {
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  unsolicited_ack(&s);
+  run_case("unsolicited SETTINGS ACK", NULL, one_get, &s, 0,
+           "SETTINGS 0\nRESET 1 err=-901\nCONNERR 0 err=-901\nCLOSED 0\n", NULL);
+  script_free(&s);
+  script_init(&s);
+  open_server(&s);
+  data_after_end(&s);
+  run_case("DATA after END_STREAM", NULL, two_gets, &s, 0,
+           "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200\nEND 1\n"
+           "RESET 3 err=-905\nCONNERR 0 err=-905\nCLOSED 0\n",
+           NULL);
+  script_free(&s);
+}
+
+static void test_truncation(void) {
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  script_headers(&s, 1, 0, 0, ":status", "200", NULL);
+  script_data(&s, 1, "part", 4, 0, 0);
+  script_raw(&s, "\x00\x00\x10\x00", 4); /* half a frame header */
+  char want[512];
+  snprintf(want, sizeof(want),
+           "SETTINGS 0\nHEADERS 1 200 :status=200\nDATA 1 4 %016llx\n"
+           "RESET 1 err=-955\nCONNERR 0 err=-955\nCLOSED 0\n",
+           (unsigned long long)script_hash("part", 4));
+  run_case("truncated", NULL, one_get, &s, 1, want, NULL);
+  script_free(&s);
+}
+
 TEST_MAIN("conn", TEST_CASE(test_simple_get),
-          TEST_CASE(test_interleaved_streams_padding_continuation))
+          TEST_CASE(test_interleaved_streams_padding_continuation),
+          TEST_CASE(test_interim_head_204), TEST_CASE(test_malformed_responses),
+          TEST_CASE(test_refused_and_goaway), TEST_CASE(test_connection_errors),
+          TEST_CASE(test_unsolicited_ack_and_data_after_end),
+          TEST_CASE(test_truncation))
