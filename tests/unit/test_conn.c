@@ -399,9 +399,338 @@ static void test_truncation(void) {
   script_free(&s);
 }
 
+/* ---- Concurrency, flow control, timers ----------------------------------- */
+
+static void three_gets(h2_conn *conn) {
+  CHECK_EQ_INT(submit_get(conn, "/1"), 1);
+  CHECK_EQ_INT(submit_get(conn, "/3"), 3);
+  CHECK_EQ_INT(submit_get(conn, "/5"), 5);
+}
+
+/* A server limit of one stream: requests wait in order, and leave as
+ * earlier ones finish. */
+static void test_concurrency_queue(void) {
+  h2_script s;
+  script_init(&s);
+  static const uint32_t one[] = {H2_SETTINGS_MAX_CONCURRENT_STREAMS, 1};
+  script_settings(&s, one, 1);
+  script_settings_ack(&s);
+  script_headers(&s, 1, 1, 0, ":status", "200", NULL);
+  script_headers(&s, 3, 1, 0, ":status", "201", NULL);
+  script_headers(&s, 5, 1, 0, ":status", "202", NULL);
+  /* Until the server's SETTINGS arrive 100 streams may open, so all three
+   * leave in the first flight; a later limit of 1 then holds new ones. */
+  static const char *sent[] = {
+      "HEADERS 1 flags=5 rv=0 :method=GET :scheme=http :authority=example.com :path=/1\n"
+      "HEADERS 3 flags=5",
+      NULL};
+  run_case("concurrency, first flight", NULL, three_gets, &s, 0,
+           "SETTINGS 0\n"
+           "HEADERS 1 200 flags=1 :status=200\nEND 1\n"
+           "HEADERS 3 201 flags=1 :status=201\nEND 3\n"
+           "HEADERS 5 202 flags=1 :status=202\nEND 5\n",
+           sent);
+  script_free(&s);
+}
+
+static void test_concurrency_limit_applies(void) {
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  h2_script s;
+  script_init(&s);
+  static const uint32_t one[] = {H2_SETTINGS_MAX_CONCURRENT_STREAMS, 1};
+  script_settings(&s, one, 1);
+  script_settings_ack(&s);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK_EQ_INT(h2_conn_peer_max_concurrent_streams(conn), 1);
+  three_gets(conn);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 2);
+  conn_flush(conn, &log);
+  CHECK(strstr(log.sent, "HEADERS 1 ") != NULL);
+  CHECK(strstr(log.sent, "HEADERS 3 ") == NULL);
+  /* Stream 1 ends: stream 3 leaves, stream 5 still waits. */
+  script_free(&s);
+  script_init(&s);
+  script_headers(&s, 1, 1, 0, ":status", "200", NULL);
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK(strstr(log.sent, "HEADERS 3 ") != NULL);
+  CHECK(strstr(log.sent, "HEADERS 5 ") == NULL);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 1);
+  /* Cancelling the waiting request sends nothing and frees it. */
+  CHECK_EQ_INT(h2_conn_reset_stream(conn, 5, H2_CANCEL), 0);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 0);
+  conn_flush(conn, &log);
+  CHECK(strstr(log.sent, "RST_STREAM 5") == NULL);
+  /* A limit of 0 holds everything without error (case 15). */
+  script_free(&s);
+  script_init(&s);
+  static const uint32_t zero[] = {H2_SETTINGS_MAX_CONCURRENT_STREAMS, 0};
+  script_settings(&s, zero, 1);
+  script_headers(&s, 3, 1, 0, ":status", "200", NULL);
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK_EQ_INT(submit_get(conn, "/7"), 7);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 1);
+  CHECK(strstr(log.events, "CONNERR") == NULL);
+  script_free(&s);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
+static void post(h2_conn *conn, size_t size) {
+  h2_header fields[] = {
+      {(const uint8_t *)":method", (const uint8_t *)"POST", 7, 4, 0, 0},
+      {(const uint8_t *)":scheme", (const uint8_t *)"http", 7, 4, 0, 0},
+      {(const uint8_t *)":path", (const uint8_t *)"/up", 5, 3, 0, 0}};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, fields, 3, 0, NULL), 1);
+  static uint8_t body[200000];
+  for (size_t i = 0; i < sizeof(body); i++) body[i] = (uint8_t)(i * 7);
+  CHECK_EQ_INT(h2_conn_submit_data(conn, 1, body, size, 1), (int)size);
+}
+
+/* An upload larger than the windows: the client sends what the windows
+ * allow, stops, and resumes on WINDOW_UPDATE; SETTINGS changes that drive
+ * the stream window negative are tracked exactly (cases 10, 11). The
+ * response ends only after the upload, in a second script. */
+static void test_upload_flow_control(void) {
+  h2_script s, end;
+  script_init(&s);
+  static const uint32_t small[] = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 1000};
+  script_settings(&s, small, 1);
+  script_settings_ack(&s);
+  static const uint32_t zero[] = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 0};
+  script_settings(&s, zero, 1);        /* stream window now negative */
+  script_window_update(&s, 1, 500);    /* still not positive */
+  static const uint32_t back[] = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 70000};
+  script_settings(&s, back, 1);
+  script_window_update(&s, 0, 40000);
+  script_window_update(&s, 1, 40000);
+  script_headers(&s, 1, 0, 0, ":status", "201", NULL);
+  script_init(&end);
+  script_data(&end, 1, NULL, 0, 1, 0);
+  for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+    h2_conn *conn;
+    REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+    post(conn, 100000);
+    conn_log log;
+    memset(&log, 0, sizeof(log));
+    conn_run(conn, &s, cuts[c], 7 + c, 0, &log);
+    CHECK(log.sent && strstr(log.sent, "DATA 1 END total=100000\n") != NULL);
+    conn_run(conn, &end, CUT_WHOLE, 1, 0, &log);
+    CHECK(log.events && strcmp(log.events,
+                               "SETTINGS 0\nSETTINGS 0\nSETTINGS 0\n"
+                               "HEADERS 1 201 :status=201\nEND 1\n") == 0);
+    CHECK(!strstr(log.sent, "RST_STREAM"));
+    conn_log_free(&log);
+    h2_conn_del(conn);
+  }
+  script_free(&s);
+  script_free(&end);
+}
+
+/* Backpressure: a body larger than the send buffer is accepted in part,
+ * and WRITABLE comes once framing frees room. */
+static void test_send_buffer_backpressure(void) {
+  h2_conn_options o;
+  h2_conn_options_init(&o);
+  o.max_send_buffer = 30000;
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, &o, NULL) == 0);
+  h2_header fields[] = {
+      {(const uint8_t *)":method", (const uint8_t *)"POST", 7, 4, 0, 0},
+      {(const uint8_t *)":scheme", (const uint8_t *)"http", 7, 4, 0, 0},
+      {(const uint8_t *)":path", (const uint8_t *)"/up", 5, 3, 0, 0}};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, fields, 3, 0, NULL), 1);
+  static uint8_t body[50000];
+  CHECK_EQ_INT(h2_conn_submit_data(conn, 1, body, sizeof(body), 1), 30000);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_flush(conn, &log);
+  CHECK(log.events && strstr(log.events, "WRITABLE 1") != NULL);
+  CHECK_EQ_INT(h2_conn_submit_data(conn, 1, body + 30000, 20000, 1), 20000);
+  CHECK_EQ_INT(h2_conn_submit_data(conn, 1, body, 1, 0), H2_ERR_STREAM_NOT_WRITABLE);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
+static void test_settings_timeout(void) {
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  CHECK_EQ_INT(h2_conn_tick(conn, 5000), 0);
+  CHECK_EQ_INT(h2_conn_next_deadline(conn), 15000);
+  CHECK_EQ_INT(h2_conn_tick(conn, 14999), 0);
+  CHECK_EQ_INT(h2_conn_tick(conn, 15000), H2_ERR_CONN_SETTINGS_TIMEOUT);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_SETTINGS_TIMEOUT), 1);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_flush(conn, &log);
+  CHECK(strstr(log.sent, "GOAWAY last=0 SETTINGS_TIMEOUT") != NULL);
+  CHECK(strstr(log.events, "CONNERR 0 err=-904") != NULL);
+  CHECK(h2_conn_is_closed(conn));
+  conn_log_free(&log);
+  h2_conn_del(conn);
+
+  /* Acknowledged in time: no deadline left. */
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  memset(&log, 0, sizeof(log));
+  CHECK_EQ_INT(h2_conn_tick(conn, 0), 0);
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK_EQ_INT(h2_conn_next_deadline(conn), UINT64_MAX);
+  CHECK_EQ_INT(h2_conn_tick(conn, 1000000), 0);
+  script_free(&s);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
+static void test_ping(void) {
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  script_ping(&s, 0, "abcdefgh");
+  script_ping(&s, 1, "unsolic!"); /* an ACK we never asked for: ignored */
+  static const char *sent[] = {"PING 0 flags=1\n", NULL};
+  run_case("ping", NULL, NULL, &s, 0, "SETTINGS 0\n", sent);
+  script_free(&s);
+
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  CHECK_EQ_INT(h2_conn_ping(conn, (const uint8_t *)"t=123456"), 0);
+  script_init(&s);
+  open_server(&s);
+  script_ping(&s, 1, "t=123456");
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_run(conn, &s, CUT_BYTES, 1, 0, &log);
+  CHECK(strstr(log.events, "PINGACK 0\n") != NULL);
+  CHECK(strstr(log.sent, "PING 0 flags=0\n") != NULL);
+  script_free(&s);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
+/* Manual flow control: nothing is credited until the application says so. */
+static void test_manual_flow_control(void) {
+  h2_conn_options o;
+  h2_conn_options_init(&o);
+  o.flags = H2_CONN_MANUAL_FLOW_CONTROL;
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, &o, NULL) == 0);
+  CHECK_EQ_INT(submit_get(conn, "/big"), 1);
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  script_headers(&s, 1, 0, 0, ":status", "200", NULL);
+  static uint8_t chunk[16384];
+  for (int i = 0; i < 3; i++) script_data(&s, 1, chunk, sizeof(chunk), 0, 0);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  /* Only the first flight's connection window (8 MiB - 65535) so far. */
+  uint64_t first_flight = (8u << 20) - 65535;
+  CHECK_EQ_INT(log.window_update_bytes, first_flight);
+  CHECK_EQ_INT(h2_conn_consume(conn, 1, 3 * 16384), 0);
+  conn_flush(conn, &log);
+  /* Stream credit only: the connection's 8 MiB window is not half used. */
+  CHECK_EQ_INT(log.window_update_bytes - first_flight, 3 * 16384);
+  /* The server may not exceed the window it was given. */
+  script_free(&s);
+  script_init(&s);
+  static uint8_t too_much[65535];
+  for (int i = 0; i < 4; i++) script_data(&s, 1, too_much, 16384, 0, 0);
+  script_data(&s, 1, too_much, 65535 - 4 * 16384 + 1, 0, 0);
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK(strstr(log.events, "RESET 1 err=-103 flags=4") != NULL);
+  CHECK(strstr(log.sent, "RST_STREAM 1 FLOW_CONTROL_ERROR") != NULL);
+  script_free(&s);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
+static void test_requests_validated(void) {
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  h2_header bad[] = {
+      {(const uint8_t *)":method", (const uint8_t *)"GET", 7, 3, 0, 0},
+      {(const uint8_t *)":scheme", (const uint8_t *)"http", 7, 4, 0, 0},
+      {(const uint8_t *)":path", (const uint8_t *)"/", 5, 1, 0, 0},
+      {(const uint8_t *)"Host", (const uint8_t *)"x", 4, 1, 0, 0}};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, bad, 4, 1, NULL), H2_ERR_INVALID_HEADER);
+  bad[3] = (h2_header){(const uint8_t *)"connection", (const uint8_t *)"close", 10, 5, 0, 0};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, bad, 4, 1, NULL), H2_ERR_INVALID_HEADER);
+  bad[3] = (h2_header){(const uint8_t *)"x-a", (const uint8_t *)"a\nb", 3, 3, 0, 0};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, bad, 4, 1, NULL), H2_ERR_INVALID_HEADER);
+  CHECK_EQ_INT(h2_conn_submit_request(conn, bad, 2, 1, NULL), H2_ERR_INVALID_HEADER);
+  bad[3] = (h2_header){(const uint8_t *)"te", (const uint8_t *)"trailers", 2, 8, 0, 0};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, bad, 4, 1, NULL), 1);
+  /* CONNECT carries only :method and :authority. */
+  h2_header connect[] = {
+      {(const uint8_t *)":method", (const uint8_t *)"CONNECT", 7, 7, 0, 0},
+      {(const uint8_t *)":authority", (const uint8_t *)"h:443", 10, 5, 0, 0}};
+  CHECK_EQ_INT(h2_conn_submit_request(conn, connect, 2, 0, NULL), 3);
+  /* After shutdown no new request is accepted. */
+  CHECK_EQ_INT(h2_conn_shutdown(conn), 0);
+  CHECK_EQ_INT(submit_get(conn, "/late"), H2_ERR_CONNECTION_GOING_AWAY);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_flush(conn, &log);
+  CHECK(strstr(log.sent, "GOAWAY last=0 NO_ERROR") != NULL);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
+/* The server's header-list limit is honoured locally (case 17). */
+static void test_peer_header_list_limit(void) {
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  h2_script s;
+  script_init(&s);
+  static const uint32_t tiny[] = {H2_SETTINGS_MAX_HEADER_LIST_SIZE, 10};
+  script_settings(&s, tiny, 1);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK_EQ_INT(submit_get(conn, "/"), H2_ERR_HEADER_LIST_TOO_LARGE);
+  CHECK(!h2_conn_is_closed(conn));
+  script_free(&s);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
+/* A PUSH_PROMISE before the server saw our ENABLE_PUSH=0 is refused, its
+ * block still decoded; after the ACK it is a connection error. */
+static void test_push_promise(void) {
+  h2_script s;
+  script_init(&s);
+  script_settings(&s, no_settings, 0);
+  uint8_t payload[256] = {0, 0, 0, 2};
+  h2_hpack_encoder *enc = s.encoder;
+  h2_header f[] = {{(const uint8_t *)":method", (const uint8_t *)"GET", 7, 3, 0, 0},
+                   {(const uint8_t *)":path", (const uint8_t *)"/p", 5, 2, 0, 0}};
+  int n = h2_hpack_encode(enc, f, 2, payload + 4, sizeof(payload) - 4);
+  script_frame(&s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, payload,
+               4 + (size_t)n);
+  script_settings_ack(&s);
+  script_headers(&s, 1, 1, 0, ":status", "200", NULL);
+  static const char *sent[] = {"RST_STREAM 2 REFUSED_STREAM\n", NULL};
+  run_case("push before ack", NULL, one_get, &s, 0,
+           "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200\nEND 1\n", sent);
+  script_free(&s);
+}
+
 TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_interleaved_streams_padding_continuation),
           TEST_CASE(test_interim_head_204), TEST_CASE(test_malformed_responses),
           TEST_CASE(test_refused_and_goaway), TEST_CASE(test_connection_errors),
           TEST_CASE(test_unsolicited_ack_and_data_after_end),
-          TEST_CASE(test_truncation))
+          TEST_CASE(test_truncation), TEST_CASE(test_concurrency_queue),
+          TEST_CASE(test_concurrency_limit_applies),
+          TEST_CASE(test_upload_flow_control),
+          TEST_CASE(test_send_buffer_backpressure),
+          TEST_CASE(test_settings_timeout), TEST_CASE(test_ping),
+          TEST_CASE(test_manual_flow_control),
+          TEST_CASE(test_requests_validated),
+          TEST_CASE(test_peer_header_list_limit), TEST_CASE(test_push_promise))
