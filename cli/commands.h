@@ -20,5 +20,6 @@ enum h2_cli_exit {
 typedef int (*h2_cli_command_fn)(int argc, char **argv);
 
 int h2_cli_hpack(int argc, char **argv);
+int h2_cli_get(int argc, char **argv);
 
 #endif /* H2_CLI_COMMANDS_H */

@@ -7,16 +7,20 @@
  *   h2/frame.h   the frame codec (RFC 9113 sections 4 and 6)
  *   h2/hpack.h   header compression (RFC 7541)
  *   h2/conn.h    the sans-I/O client connection (RFC 9113)
+ *   h2/tls.h     the TLS filter: OpenSSL over memory buffers, ALPN h2
+ *   h2/client.h  the C client: sockets, epoll loop, pool, h2_client_fetch
  */
 #ifndef H2_H2_H
 #define H2_H2_H
 
 #include "h2/alloc.h"
+#include "h2/client.h"
 #include "h2/conn.h"
 #include "h2/error.h"
 #include "h2/export.h"
 #include "h2/frame.h"
 #include "h2/hpack.h"
+#include "h2/tls.h"
 #include "h2/version.h"
 
 #endif /* H2_H2_H */

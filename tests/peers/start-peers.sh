@@ -97,7 +97,12 @@ launch() { # name, command...
   echo $! >"$rundir/pids/$name.pid"
 }
 
-nghttpd_common=(-a 127.0.0.1 -d "$docroot")
+# The servers see the document root through a link inside the run dir, so
+# that every server's command line names the run dir: stop-peers.sh only
+# signals processes whose command line does, and a shared document root
+# elsewhere (H2_PEERS_DOCROOT) must not hide a cleartext nghttpd from it.
+ln -sfn "$docroot" "$rundir/htdocs"
+nghttpd_common=(-a 127.0.0.1 -d "$rundir/htdocs")
 launch nghttpd-plain-h2c nghttpd "${nghttpd_common[@]}" --echo-upload --no-tls "$H2_PEER_NGHTTPD_H2C"
 launch nghttpd-plain-tls nghttpd "${nghttpd_common[@]}" --echo-upload \
   "$H2_PEER_NGHTTPD_TLS" "$certs/server.key" "$certs/server.pem"
