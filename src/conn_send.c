@@ -167,6 +167,15 @@ int h2_activate_queued(h2_conn *conn) {
   while (conn->queue_head &&
          conn->active_streams < conn->peer.max_concurrent_streams) {
     h2_stream *s = conn->queue_head;
+    if (s->flags & STREAM_EXTENDED_CONNECT) {
+      /* Wait for the server's SETTINGS to know whether it allows
+       * extended CONNECT; refuse the request if it does not. */
+      if (!conn->peer.received) return 0;
+      if (conn->peer.enable_connect_protocol != 1) {
+        h2_stream_finish(conn, s, H2_ERR_INVALID_STATE, H2_EVENT_FLAG_LOCAL);
+        continue;
+      }
+    }
     conn->queue_head = s->next_queued;
     if (!conn->queue_head) conn->queue_tail = NULL;
     conn->queued_streams--;

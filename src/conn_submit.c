@@ -17,6 +17,13 @@ static uint64_t header_list_size(const h2_header *fields, size_t count) {
   return size;
 }
 
+static int has_protocol(const h2_header *fields, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    if (fields[i].name_length == 9 && memcmp(fields[i].name, ":protocol", 9) == 0)
+      return 1;
+  return 0;
+}
+
 static int is_head(const h2_header *fields, size_t count) {
   for (size_t i = 0; i < count; i++)
     if (fields[i].name_length == 7 && memcmp(fields[i].name, ":method", 7) == 0)
@@ -33,6 +40,10 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
   if (rv) return rv;
   if (header_list_size(fields, count) > conn->peer.max_header_list_size)
     return H2_ERR_HEADER_LIST_TOO_LARGE;
+  /* Extended CONNECT (RFC 8441) only once the server has said yes. */
+  int extended = has_protocol(fields, count);
+  if (extended && conn->peer.received && conn->peer.enable_connect_protocol != 1)
+    return H2_ERR_INVALID_STATE;
   h2_stream *s = h2_stream_new(conn, conn->next_stream_id, user);
   if (!s) return H2_ERR_NOMEM;
   s->request = h2_request_copy(conn, fields, count);
@@ -42,6 +53,7 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
   }
   conn->next_stream_id += 2;
   if (is_head(fields, count)) s->flags |= STREAM_IS_HEAD;
+  if (extended) s->flags |= STREAM_EXTENDED_CONNECT;
   if (end_stream) s->flags |= STREAM_BODY_ENDING;
   /* Requests leave in submission order, which keeps stream ids rising on
    * the wire; activation sends HEADERS as soon as a slot is free. */

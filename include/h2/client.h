@@ -135,11 +135,13 @@ typedef struct h2_response {
   uint8_t *body;
   size_t body_length;
   char error_detail[256];
+  const h2_allocator *alloc_; /* what body was allocated with */
 } h2_response;
 
 /* Performs one request and waits for the whole response (at most
  * `max_body` bytes of body; 0 means 64 MiB). Returns 0 or an error; the
- * response must be released with h2_response_free either way. */
+ * response must be released with h2_response_free either way (its client
+ * argument is accepted for symmetry and may be NULL). */
 H2_EXPORT int h2_client_fetch(h2_client *client, const h2_request *request,
                               size_t max_body, h2_response *response);
 H2_EXPORT void h2_response_free(h2_client *client, h2_response *response);

@@ -9,6 +9,7 @@
  *   h2/conn.h    the sans-I/O client connection (RFC 9113)
  *   h2/tls.h     the TLS filter: OpenSSL over memory buffers, ALPN h2
  *   h2/client.h  the C client: sockets, epoll loop, pool, h2_client_fetch
+ *   h2/session.h blocking requests over the caller's own recv/send
  */
 #ifndef H2_H2_H
 #define H2_H2_H
@@ -20,6 +21,7 @@
 #include "h2/export.h"
 #include "h2/frame.h"
 #include "h2/hpack.h"
+#include "h2/session.h"
 #include "h2/tls.h"
 #include "h2/version.h"
 

@@ -61,8 +61,19 @@ void h2_client_del(h2_client *c) {
   while (c->conns) {
     client_conn *cc = c->conns;
     c->conns = cc->next;
+    /* A graceful goodbye, if the socket takes it now: GOAWAY(NO_ERROR)
+     * tells the server nothing more is coming. */
+    if (cc->state == CONN_READY && !cc->failed) {
+      h2_conn_shutdown(cc->conn);
+      h2_transport_flush(cc);
+      if (cc->tls) {
+        h2_tls_close(cc->tls);
+        h2_transport_flush(cc);
+      }
+    }
     h2_transport_close(cc);
   }
+  h2_dispatch_free_completed(c);
   h2_tls_context_del(c->tls_ctx);
   close(c->epoll_fd);
   h2_free(c->alloc, c);
@@ -166,6 +177,8 @@ int h2_client_cancel(h2_client *c, int id) {
         }
         break;
       }
+    /* Freed after the loop's turn: cancel may be called from a callback
+     * while events naming the request are still being handed out. */
     h2_request_complete(r, H2_ERR_STREAM_CANCEL, "cancelled by the application");
     return 0;
   }
@@ -215,6 +228,7 @@ static void turn(h2_client *c, uint64_t deadline_us) {
   h2_dispatch_timers(c, h2_client_now_us());
   for (client_conn *cc = c->conns; cc; cc = cc->next) h2_transport_flush(cc);
   reap(c);
+  h2_dispatch_free_completed(c);
 }
 
 int h2_client_run(h2_client *c, int timeout_ms) {

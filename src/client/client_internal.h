@@ -39,6 +39,9 @@ typedef struct client_request {
   uint32_t stream_id;
   int headers_seen;
   int completed;
+  /* expect: 100-continue: the body waits for 100 (or a second). */
+  int awaiting_continue;
+  uint64_t continue_deadline_us;
   uint64_t started_us;  /* when it was sent on a connection */
   struct client_request *next; /* pending queue, or the client's all-list */
   struct client_request *next_all;
@@ -87,6 +90,7 @@ struct h2_client {
   client_conn *conns;
   client_request *pending_head, *pending_tail; /* waiting for a connection */
   client_request *all;                         /* every live request */
+  client_request *completed;                   /* done, freed after the turn */
   uint32_t outstanding;
   h2_client_stats stats;
 };
@@ -112,6 +116,13 @@ int h2_dispatch_start(client_request *r, client_conn *cc);
 void h2_dispatch_pending(h2_client *c);
 void h2_dispatch_timers(h2_client *c, uint64_t now);
 void h2_request_complete(client_request *r, int error, const char *detail);
+void h2_dispatch_free_completed(h2_client *c);
 void h2_request_pump_body(client_request *r);
+
+/* fetch.c: building an in-memory response (also used by session.c). */
+int h2_response_keep_fields(const h2_allocator *alloc, h2_header_list **list,
+                            const h2_header *fields, size_t count);
+int h2_response_append_body(h2_response *r, size_t *capacity, size_t max_body,
+                            const uint8_t *data, size_t length);
 
 #endif /* H2_CLIENT_INTERNAL_H */

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client_internal.h"
 
@@ -40,7 +41,18 @@ void h2_request_complete(client_request *r, int error, const char *detail) {
   if (r->handler.on_complete)
     r->handler.on_complete(r->handler.user, error,
                            detail ? detail : (error ? h2_strerror(error) : ""));
-  free_request(c, r);
+  /* Events of the same batch may still name the request: it is freed
+   * once the batch is done (h2_dispatch_free_completed). */
+  r->next_all = c->completed;
+  c->completed = r;
+}
+
+void h2_dispatch_free_completed(h2_client *c) {
+  while (c->completed) {
+    client_request *r = c->completed;
+    c->completed = r->next_all;
+    free_request(c, r);
+  }
 }
 
 static int idempotent(const client_request *r) {
@@ -144,6 +156,20 @@ void h2_request_pump_body(client_request *r) {
   }
 }
 
+/* RFC 9110 10.1.1: with "expect: 100-continue" the body is held back
+ * until the server's 100, or for a second if none comes. */
+static int expects_continue(const client_request *r) {
+  for (size_t i = 4; i < r->field_count; i++) {
+    const h2_header *f = &r->fields[i];
+    if (f->name_length == 6 && memcmp(f->name, "expect", 6) == 0 &&
+        f->value_length == 12 && strncasecmp((const char *)f->value, "100-continue", 12) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+#define CONTINUE_WAIT_US 1000000
+
 int h2_dispatch_start(client_request *r, client_conn *cc) {
   int has_body = r->body.body_length || r->body.read_body || r->body.trailer_count;
   int id = h2_conn_submit_request(cc->conn, r->fields, r->field_count, !has_body, r);
@@ -152,7 +178,12 @@ int h2_dispatch_start(client_request *r, client_conn *cc) {
   r->stream_id = (uint32_t)id;
   r->started_us = h2_client_now_us();
   cc->active++;
-  if (has_body) h2_request_pump_body(r);
+  if (has_body && expects_continue(r)) {
+    r->awaiting_continue = 1;
+    r->continue_deadline_us = r->started_us + CONTINUE_WAIT_US;
+  } else if (has_body) {
+    h2_request_pump_body(r);
+  }
   return 0;
 }
 
@@ -160,9 +191,14 @@ int h2_dispatch_start(client_request *r, client_conn *cc) {
 
 static void on_stream_event(client_conn *cc, const h2_event *e) {
   client_request *r = e->user;
+  if (r->completed) return; /* cancelled earlier in this batch */
   const h2_response_handler *h = &r->handler;
   switch (e->type) {
     case H2_EVENT_INFORMATIONAL:
+      if (e->status == 100 && r->awaiting_continue) {
+        r->awaiting_continue = 0;
+        h2_request_pump_body(r);
+      }
       if (h->on_informational)
         h->on_informational(h->user, (int)e->status, e->headers, e->header_count);
       break;
@@ -184,7 +220,9 @@ static void on_stream_event(client_conn *cc, const h2_event *e) {
       stream_failed(r, e->error, e->flags,
                     h2_error_is_fatal(e->error) ? h2_conn_error_detail(cc->conn) : NULL);
       break;
-    case H2_EVENT_WRITABLE: h2_request_pump_body(r); break;
+    case H2_EVENT_WRITABLE:
+      if (!r->awaiting_continue) h2_request_pump_body(r);
+      break;
     default: break;
   }
 }
@@ -317,11 +355,14 @@ static void conn_timers(client_conn *cc, uint64_t now) {
 }
 
 static void request_timers(h2_client *c, uint64_t now) {
-  uint32_t limit = c->opt.response_timeout_ms;
-  if (!limit) return;
+  uint64_t limit = c->opt.response_timeout_ms ? c->opt.response_timeout_ms : UINT32_MAX;
   client_request *r = c->all;
   while (r) {
     client_request *next = r->next_all;
+    if (r->awaiting_continue && now >= r->continue_deadline_us) {
+      r->awaiting_continue = 0;
+      h2_request_pump_body(r);
+    }
     if (r->conn && !r->headers_seen && now - r->started_us >= (uint64_t)limit * 1000) {
       h2_conn_reset_stream(r->conn->conn, r->stream_id, H2_CANCEL);
       h2_request_complete(r, H2_ERR_TIMEOUT, "no response headers in time");

@@ -14,10 +14,9 @@ typedef struct fetch_state {
   int done;
 } fetch_state;
 
-/* Copies fields into a list the response owns. */
-static int keep_fields(h2_client *c, h2_header_list **list,
-                       const h2_header *fields, size_t count) {
-  if (!*list && h2_header_list_new(list, c->alloc)) return H2_ERR_NOMEM;
+int h2_response_keep_fields(const h2_allocator *alloc, h2_header_list **list,
+                            const h2_header *fields, size_t count) {
+  if (!*list && h2_header_list_new(list, alloc)) return H2_ERR_NOMEM;
   h2_header_list_clear(*list);
   for (size_t i = 0; i < count; i++) {
     const h2_header *f = &fields[i];
@@ -34,37 +33,41 @@ static int keep_fields(h2_client *c, h2_header_list **list,
 static void on_headers(void *user, int status, const h2_header *f, size_t n) {
   fetch_state *s = user;
   s->response->status = status;
-  if (keep_fields(s->client, &s->response->headers, f, n)) s->error = H2_ERR_NOMEM;
+  if (h2_response_keep_fields(s->client->alloc, &s->response->headers, f, n))
+    s->error = H2_ERR_NOMEM;
 }
 
 static void on_trailers(void *user, const h2_header *f, size_t n) {
   fetch_state *s = user;
-  if (keep_fields(s->client, &s->response->trailers, f, n)) s->error = H2_ERR_NOMEM;
+  if (h2_response_keep_fields(s->client->alloc, &s->response->trailers, f, n))
+    s->error = H2_ERR_NOMEM;
 }
 
-static int on_data(void *user, const uint8_t *data, size_t length) {
-  fetch_state *s = user;
-  h2_response *r = s->response;
-  if (r->body_length + length > s->max_body) {
-    s->error = H2_ERR_INVALID_STATE;
+int h2_response_append_body(h2_response *r, size_t *capacity, size_t max_body,
+                            const uint8_t *data, size_t length) {
+  if (r->body_length + length > max_body) {
     snprintf(r->error_detail, sizeof(r->error_detail),
-             "the response body exceeds the limit of %zu bytes", s->max_body);
-    return 1;
+             "the response body exceeds the limit of %zu bytes", max_body);
+    return H2_ERR_INVALID_STATE;
   }
-  if (r->body_length + length > s->capacity) {
-    size_t capacity = s->capacity ? s->capacity * 2 : 16384;
-    while (capacity < r->body_length + length) capacity *= 2;
-    uint8_t *body = h2_realloc(s->client->alloc, r->body, capacity);
-    if (!body) {
-      s->error = H2_ERR_NOMEM;
-      return 1;
-    }
+  if (r->body_length + length > *capacity) {
+    size_t n = *capacity ? *capacity * 2 : 16384;
+    while (n < r->body_length + length) n *= 2;
+    uint8_t *body = h2_realloc(r->alloc_, r->body, n);
+    if (!body) return H2_ERR_NOMEM;
     r->body = body;
-    s->capacity = capacity;
+    *capacity = n;
   }
   memcpy(r->body + r->body_length, data, length);
   r->body_length += length;
   return 0;
+}
+
+static int on_data(void *user, const uint8_t *data, size_t length) {
+  fetch_state *s = user;
+  int rv = h2_response_append_body(s->response, &s->capacity, s->max_body, data, length);
+  if (rv) s->error = rv;
+  return rv != 0;
 }
 
 static void on_complete(void *user, int error, const char *detail) {
@@ -80,6 +83,7 @@ int h2_client_fetch(h2_client *c, const h2_request *request, size_t max_body,
                     h2_response *response) {
   memset(response, 0, sizeof(*response));
   if (!c || !request) return H2_ERR_INVALID_ARGUMENT;
+  response->alloc_ = c->alloc;
   fetch_state s = {c, response, max_body ? max_body : (64u << 20), 0, 0, 0};
   h2_response_handler h = {NULL, on_headers, on_data, on_trailers, on_complete, &s};
   int id = h2_client_submit(c, request, &h);
@@ -96,9 +100,10 @@ int h2_client_fetch(h2_client *c, const h2_request *request, size_t max_body,
 }
 
 void h2_response_free(h2_client *c, h2_response *response) {
+  (void)c;
   if (!response) return;
   h2_header_list_del(response->headers);
   h2_header_list_del(response->trailers);
-  if (c) h2_free(c->alloc, response->body);
+  if (response->body) h2_free(response->alloc_, response->body);
   memset(response, 0, sizeof(*response));
 }

@@ -721,6 +721,53 @@ static void test_push_promise(void) {
   script_free(&s);
 }
 
+static h2_header websocket_fields[] = {
+    {(const uint8_t *)":method", (const uint8_t *)"CONNECT", 7, 7, 0, 0},
+    {(const uint8_t *)":protocol", (const uint8_t *)"websocket", 9, 9, 0, 0},
+    {(const uint8_t *)":scheme", (const uint8_t *)"https", 7, 5, 0, 0},
+    {(const uint8_t *)":path", (const uint8_t *)"/chat", 5, 5, 0, 0},
+    {(const uint8_t *)":authority", (const uint8_t *)"x", 10, 1, 0, 0}};
+
+/* RFC 8441: an extended CONNECT waits for the server's SETTINGS and goes
+ * out only if they enable it; RFC 9218 priority updates are sent. */
+static void test_extended_connect_and_priority(void) {
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  CHECK_EQ_INT(h2_conn_submit_request(conn, websocket_fields, 5, 0, NULL), 1);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_flush(conn, &log);
+  CHECK(strstr(log.sent, "HEADERS 1") == NULL);
+  h2_script s;
+  script_init(&s);
+  static const uint32_t enable[] = {H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+  script_settings(&s, enable, 1);
+  conn_run(conn, &s, CUT_BYTES, 1, 0, &log);
+  CHECK(strstr(log.sent, "HEADERS 1 flags=4 rv=0 :method=CONNECT :protocol=websocket") != NULL);
+  CHECK_EQ_INT(h2_conn_priority_update(conn, 1, "u=1, i", 6), 0);
+  conn_flush(conn, &log);
+  CHECK(strstr(log.sent, "PRIORITY_UPDATE 0") != NULL);
+  script_free(&s);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+
+  /* A server that does not enable it: the waiting request is refused, and
+   * new ones are refused at once. */
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  CHECK_EQ_INT(h2_conn_submit_request(conn, websocket_fields, 5, 0, NULL), 1);
+  script_init(&s);
+  open_server(&s);
+  memset(&log, 0, sizeof(log));
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK(strstr(log.events, "RESET 1 err=-11 flags=4") != NULL);
+  CHECK(strstr(log.sent, "HEADERS 1") == NULL);
+  CHECK_EQ_INT(h2_conn_submit_request(conn, websocket_fields, 5, 0, NULL),
+               H2_ERR_INVALID_STATE);
+  script_free(&s);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
 TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_interleaved_streams_padding_continuation),
           TEST_CASE(test_interim_head_204), TEST_CASE(test_malformed_responses),
@@ -733,4 +780,5 @@ TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_settings_timeout), TEST_CASE(test_ping),
           TEST_CASE(test_manual_flow_control),
           TEST_CASE(test_requests_validated),
-          TEST_CASE(test_peer_header_list_limit), TEST_CASE(test_push_promise))
+          TEST_CASE(test_peer_header_list_limit), TEST_CASE(test_push_promise),
+          TEST_CASE(test_extended_connect_and_priority))
