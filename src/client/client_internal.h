@@ -35,6 +35,7 @@ typedef struct client_request {
   size_t chunk_start, chunk_end;
   int body_done;
   uint32_t retries;
+  uint64_t retry_at_us;  /* backoff: not before this time */
   client_conn *conn;
   uint32_t stream_id;
   int headers_seen;

@@ -4,6 +4,7 @@
  * did not process, and the timers (connect, response, health, idle).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -99,6 +100,13 @@ static void stream_failed(client_request *r, int error, uint32_t flags,
   if ((unprocessed || lost) && r->retries < c->opt.max_retries && rewind_body(r)) {
     r->retries++;
     c->stats.retries++;
+    /* The first retry goes at once (a GOAWAY or refusal is routine); later
+     * ones back off exponentially from 10 ms to 1 s, with jitter so that
+     * many requests do not return in lockstep. */
+    uint64_t delay = r->retries <= 1 ? 0 : 10000ull << (r->retries - 2);
+    if (delay > 1000000) delay = 1000000;
+    delay = delay / 2 + (delay ? (uint64_t)rand() % (delay / 2 + 1) : 0);
+    r->retry_at_us = h2_client_now_us() + delay;
     if (r->conn && r->conn->active) r->conn->active--;
     r->conn = NULL;
     r->stream_id = 0;
@@ -195,6 +203,9 @@ static void on_stream_event(client_conn *cc, const h2_event *e) {
   const h2_response_handler *h = &r->handler;
   switch (e->type) {
     case H2_EVENT_INFORMATIONAL:
+      /* An interim response shows the server is working on it: the
+       * response-header timeout starts again. */
+      r->started_us = h2_client_now_us();
       if (e->status == 100 && r->awaiting_continue) {
         r->awaiting_continue = 0;
         h2_request_pump_body(r);
@@ -294,9 +305,14 @@ static client_conn *pick_conn(h2_client *c, const client_request *r, int *count)
 void h2_dispatch_pending(h2_client *c) {
   client_request *waiting = c->pending_head;
   c->pending_head = c->pending_tail = NULL;
+  uint64_t now = h2_client_now_us();
   while (waiting) {
     client_request *r = waiting;
     waiting = r->next;
+    if (r->retry_at_us > now) {
+      push_pending(c, r);
+      continue;
+    }
     int count;
     client_conn *cc = pick_conn(c, r, &count);
     if (!cc && count < (int)c->opt.max_connections_per_origin)
