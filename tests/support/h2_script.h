@@ -74,6 +74,21 @@ void conn_flush(h2_conn *conn, conn_log *log);
 /* The hash the DATA lines of an events log carry. */
 uint64_t script_hash(const void *data, size_t length);
 
+/* Runs one scripted case under every cut (whole, per byte, sevens, three
+ * random cuttings) with a fresh connection each time (options may be
+ * NULL; setup submits requests): the events must equal `want_events`
+ * exactly, the frames the client sent must contain each string of `sent`
+ * (NULL-terminated, may be NULL), and nothing may leak (a counting
+ * allocator checks). Failures are counted in the test harness. */
+typedef void (*setup_fn)(h2_conn *conn);
+void run_script_case(const char *name, const h2_conn_options *options,
+                     setup_fn setup, const h2_script *script, int close_after,
+                     const char *want_events, const char *const *sent);
+
+/* The cuts run_script_case uses, for tests that drive connections
+ * themselves. */
+extern const int script_cuts[6];
+
 /* Convenience: submits a GET for `path` and returns the stream id. */
 int submit_get(h2_conn *conn, const char *path);
 

@@ -12,49 +12,8 @@
 #include "test.h"
 #include "test_alloc.h"
 
-typedef void (*setup_fn)(h2_conn *conn);
-
-static const int cuts[] = {CUT_WHOLE, CUT_BYTES, CUT_SEVEN, CUT_RANDOM,
-                           CUT_RANDOM, CUT_RANDOM};
-
-static void show_mismatch(const char *name, int cut, const char *want,
-                          const char *got) {
-  fprintf(stderr, "--- %s (cut %d): expected events:\n%s--- got:\n%s---\n",
-          name, cut, want, got ? got : "(none)\n");
-}
-
-/* Runs one scripted case under every cut. `sent` lists substrings that
- * must appear in the log of frames the client sent (NULL-terminated). */
-static void run_case(const char *name, const h2_conn_options *options,
-                     setup_fn setup, const h2_script *script, int close_after,
-                     const char *want_events, const char *const *sent) {
-  for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
-    test_alloc ta;
-    test_alloc_init(&ta);
-    h2_conn *conn;
-    REQUIRE(h2_conn_client_new(&conn, options, &ta.allocator) == 0);
-    if (setup) setup(conn);
-    conn_log log;
-    memset(&log, 0, sizeof(log));
-    conn_run(conn, script, cuts[c], 1000 + c, close_after, &log);
-    const char *got = log.events ? log.events : "";
-    if (strcmp(got, want_events) != 0) {
-      test_failures++;
-      show_mismatch(name, cuts[c], want_events, got);
-    }
-    for (size_t i = 0; sent && sent[i]; i++) {
-      test_checks++;
-      if (!log.sent || !strstr(log.sent, sent[i])) {
-        test_failures++;
-        fprintf(stderr, "--- %s (cut %d): sent frames lack \"%s\":\n%s", name,
-                cuts[c], sent[i], log.sent ? log.sent : "(none)\n");
-      }
-    }
-    h2_conn_del(conn);
-    conn_log_free(&log);
-    CHECK_EQ_INT(ta.live_bytes, 0);
-  }
-}
+/* run_case is run_script_case from tests/support/h2_script.c. */
+#define run_case run_script_case
 
 static const uint32_t no_settings[] = {0, 0};
 
@@ -509,13 +468,13 @@ static void test_upload_flow_control(void) {
   script_headers(&s, 1, 0, 0, ":status", "201", NULL);
   script_init(&end);
   script_data(&end, 1, NULL, 0, 1, 0);
-  for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+  for (size_t c = 0; c < 6; c++) {
     h2_conn *conn;
     REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
     post(conn, 100000);
     conn_log log;
     memset(&log, 0, sizeof(log));
-    conn_run(conn, &s, cuts[c], 7 + c, 0, &log);
+    conn_run(conn, &s, script_cuts[c], 7 + c, 0, &log);
     CHECK(log.sent && strstr(log.sent, "DATA 1 END total=100000\n") != NULL);
     conn_run(conn, &end, CUT_WHOLE, 1, 0, &log);
     CHECK(log.events && strcmp(log.events,
