@@ -33,6 +33,7 @@ void h2_conn_options_init(h2_conn_options *o) {
   o->max_interim_responses = 16;
   o->settings_timeout_ms = 10000;
   o->max_goaway_debug = 1024;
+  o->small_data_budget = 25600;
 }
 
 /* Takes the caller's options field by field up to the size its struct
@@ -112,6 +113,7 @@ int h2_conn_client_new(h2_conn **out, const h2_conn_options *options,
   conn->next_stream_id = 1;
   conn->settings_sent_at = UINT64_MAX;
   conn->glitch_tokens = conn->opt.glitch_burst;
+  conn->small_data_credit = conn->opt.small_data_budget;
   conn->recv_state = RECV_PREFACE_SETTINGS;
   if ((rv = init_conn(conn))) {
     h2_conn_del(conn);
@@ -251,6 +253,7 @@ static void refill_glitches(h2_conn *conn, uint64_t now) {
                            conn->opt.glitch_per_second / 1000.0;
     if (conn->glitch_tokens > conn->opt.glitch_burst)
       conn->glitch_tokens = conn->opt.glitch_burst;
+  conn->small_data_credit = conn->opt.small_data_budget;
   }
   conn->glitch_refilled_at = now;
 }

@@ -178,6 +178,7 @@ struct h2_conn {
   uint32_t pings_outstanding;
 
   /* Flood guards. */
+  int64_t small_data_credit;
   double glitch_tokens;
   uint64_t glitch_refilled_at;
   uint32_t local_resets;

@@ -40,6 +40,25 @@ static h2_stream *stream_for_frame(h2_conn *conn, uint32_t id, int *fatal,
 
 /* ---- DATA --------------------------------------------------------------- */
 
+/* Many tiny DATA frames cost a frame's worth of work for a few bytes each:
+ * a frame under 256 bytes spends 256 minus its length of a budget that
+ * larger frames fill again, and an empty budget ends the connection. */
+#define SMALL_DATA_FRAME 256
+
+static int charge_small_data(h2_conn *conn, uint32_t length) {
+  int64_t budget = conn->opt.small_data_budget;
+  if (length >= SMALL_DATA_FRAME) {
+    conn->small_data_credit += length - SMALL_DATA_FRAME;
+    if (conn->small_data_credit > budget) conn->small_data_credit = budget;
+    return 0;
+  }
+  conn->small_data_credit -= SMALL_DATA_FRAME - length;
+  if (conn->small_data_credit >= 0) return 0;
+  conn->counters[H2_COUNTER_SMALL_DATA_FLOOD]++;
+  return h2_conn_fail(conn, H2_ERR_CONN_ENHANCE_YOUR_CALM,
+                      "flood of tiny DATA frames");
+}
+
 /* Handles a DATA frame's header: flow control and the stream's state. */
 static int begin_data(h2_conn *conn) {
   const h2_frame_header *hd = &conn->hd;
@@ -75,6 +94,8 @@ static int begin_data(h2_conn *conn) {
     int rv = h2_conn_glitch(conn);
     if (rv) return rv;
   }
+  int rv = charge_small_data(conn, hd->length);
+  if (rv) return rv;
   conn->data_stream = s;
   conn->pad_left = 0;
   if (hd->flags & H2_FLAG_PADDED) {

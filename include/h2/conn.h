@@ -77,6 +77,10 @@ typedef struct h2_conn_options {
   uint32_t max_interim_responses;  /* 16 1xx responses per stream */
   uint32_t settings_timeout_ms;    /* 10000: SETTINGS ACK deadline */
   uint32_t max_goaway_debug;       /* 1024 bytes of GOAWAY debug kept */
+  /* Small-DATA flood guard: a DATA frame under 256 bytes costs 256 minus
+   * its length, larger frames give credit back; past this many bytes of
+   * overhead, ENHANCE_YOUR_CALM. 25600 by default. */
+  uint32_t small_data_budget;
 } h2_conn_options;
 
 H2_EXPORT void h2_conn_options_init(h2_conn_options *options);
@@ -271,6 +275,7 @@ enum h2_counter {
   H2_COUNTER_MALFORMED_RESPONSE,
   H2_COUNTER_FLOW_CONTROL_VIOLATION,
   H2_COUNTER_SETTINGS_TIMEOUT,
+  H2_COUNTER_SMALL_DATA_FLOOD,
   H2_COUNTER_COUNT
 };
 H2_EXPORT uint64_t h2_conn_counter(const h2_conn *conn, int counter);

@@ -727,6 +727,27 @@ static void test_extended_connect_and_priority(void) {
   h2_conn_del(conn);
 }
 
+/* Tiny DATA frames inside the window: the overhead budget (25600 bytes,
+ * 255 per 1-byte frame) runs out at the 101st frame; the 100 bytes before
+ * stay delivered. */
+static void test_small_data_flood(void) {
+  h2_script s;
+  script_init(&s);
+  open_server(&s);
+  script_headers(&s, 1, 0, 0, ":status", "200", NULL);
+  uint8_t x[100];
+  memset(x, 'x', sizeof(x));
+  for (int i = 0; i < 200; i++) script_data(&s, 1, "x", 1, 0, 0);
+  char want[512];
+  snprintf(want, sizeof(want),
+           "SETTINGS 0\nHEADERS 1 200 :status=200\nDATA 1 100 %016llx\n"
+           "RESET 1 err=-911\nCONNERR 0 err=-911\nCLOSED 0\n",
+           (unsigned long long)script_hash(x, sizeof(x)));
+  static const char *sent[] = {"GOAWAY last=0 ENHANCE_YOUR_CALM\n", NULL};
+  run_case("small DATA flood", NULL, one_get, &s, 0, want, sent);
+  script_free(&s);
+}
+
 TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_interleaved_streams_padding_continuation),
           TEST_CASE(test_interim_head_204), TEST_CASE(test_malformed_responses),
@@ -740,4 +761,5 @@ TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_manual_flow_control),
           TEST_CASE(test_requests_validated),
           TEST_CASE(test_peer_header_list_limit), TEST_CASE(test_push_promise),
-          TEST_CASE(test_extended_connect_and_priority))
+          TEST_CASE(test_extended_connect_and_priority),
+          TEST_CASE(test_small_data_flood))
