@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ static void usage(FILE *out) {
         "      --key FILE         client private key (PEM)\n"
         "      --connect-timeout S  seconds for TCP, TLS and SETTINGS\n"
         "  -m, --max-time S       seconds for the whole run\n"
+        "      --limit NAME=VAL   set a protocol limit (--limit help lists them)\n"
         "\n"
         "Exit status: 0 ok, 2 usage, 3 bad URL, 7 cannot connect, 16 HTTP/2\n"
         "error (not h2, ALPN), 18 response cut short, 22 --fail status, 23 write\n"
@@ -109,6 +111,57 @@ static int load_body(get_options *o, const char *arg) {
   return rv ? EXIT_USAGE : 0;
 }
 
+/* --limit NAME=VALUE: every limit of the connection core, by name. */
+typedef struct limit_name {
+  const char *name;
+  size_t offset;
+} limit_name;
+
+#define LIMIT(n, field) {n, offsetof(h2_conn_options, field)}
+static const limit_name limits[] = {
+    LIMIT("header-table-size", header_table_size),
+    LIMIT("initial-window-size", initial_window_size),
+    LIMIT("max-frame-size", max_frame_size),
+    LIMIT("max-header-list-size", max_header_list_size),
+    LIMIT("connection-window-size", connection_window_size),
+    LIMIT("encoder-table-cap", encoder_table_cap),
+    LIMIT("max-header-fields", max_header_fields),
+    LIMIT("max-continuations", max_continuations),
+    LIMIT("max-concurrent-streams", max_concurrent_streams),
+    LIMIT("initial-max-concurrent-streams", initial_max_concurrent_streams),
+    LIMIT("max-settings-entries", max_settings_entries),
+    LIMIT("max-pending-acks", max_pending_acks),
+    LIMIT("max-send-buffer", max_send_buffer),
+    LIMIT("glitch-burst", glitch_burst),
+    LIMIT("glitch-per-second", glitch_per_second),
+    LIMIT("max-local-resets", max_local_resets),
+    LIMIT("max-interim-responses", max_interim_responses),
+    LIMIT("settings-timeout-ms", settings_timeout_ms),
+    LIMIT("max-goaway-debug", max_goaway_debug),
+    LIMIT("small-data-budget", small_data_budget),
+};
+
+static int set_limit(get_options *o, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  char *end;
+  unsigned long value = eq ? strtoul(eq + 1, &end, 10) : 0;
+  if (!eq || eq[1] == 0 || *end || value > UINT32_MAX) return -1;
+  for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+    if (strlen(limits[i].name) == (size_t)(eq - arg) &&
+        !strncmp(limits[i].name, arg, (size_t)(eq - arg))) {
+      uint32_t v = (uint32_t)value;
+      memcpy((char *)&o->client.conn + limits[i].offset, &v, sizeof(v));
+      return 0;
+    }
+  return -1;
+}
+
+static void print_limits(FILE *out) {
+  fputs("Limits for --limit NAME=VALUE (docs/limits.md explains each):\n", out);
+  for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+    fprintf(out, "  %s\n", limits[i].name);
+}
+
 static int parse_seconds(const char *arg, uint32_t *ms) {
   char *end;
   double s = strtod(arg, &end);
@@ -129,7 +182,12 @@ static int value_option(get_options *o, const char *name, char *value) {
       return bad_usage("bad trailer '%s' (expected 'Name: value')", value);
   } else if (!strcmp(name, "-d") || !strcmp(name, "--data")) return load_body(o, value);
   else if (!strcmp(name, "-o") || !strcmp(name, "--output")) o->output = value;
-  else if (!strcmp(name, "--cacert")) tls->ca_file = value;
+  else if (!strcmp(name, "--limit")) {
+    if (set_limit(o, value)) {
+      print_limits(stderr);
+      return bad_usage("bad --limit '%s'", value);
+    }
+  } else if (!strcmp(name, "--cacert")) tls->ca_file = value;
   else if (!strcmp(name, "--cert")) tls->cert_file = value;
   else if (!strcmp(name, "--key")) tls->key_file = value;
   else if (!strcmp(name, "--connect-timeout")) {
@@ -318,6 +376,15 @@ static int report(get_run *run, h2_client *client) {
             (unsigned long long)s.requests_failed, (unsigned long long)s.retries,
             (double)s.connect_us / 1000, (double)s.rtt_us / 1000,
             (unsigned long long)s.bytes_sent, (unsigned long long)s.bytes_received);
+    static const char *counter_names[H2_COUNTER_COUNT] = {
+        "header list too large", "too many fields", "CONTINUATION flood",
+        "glitch flood", "ACK flood", "SETTINGS too large", "local reset flood",
+        "interim flood", "malformed response", "flow-control violation",
+        "SETTINGS timeout", "small DATA flood"};
+    for (int i = 0; i < H2_COUNTER_COUNT; i++)
+      if (s.counters[i])
+        fprintf(stderr, "limit fired: %s x%llu\n", counter_names[i],
+                (unsigned long long)s.counters[i]);
     for (int i = 0; i < run->count; i++) {
       transfer *t = &run->transfers[i];
       fprintf(stderr, "  %s: status %d, %llu B, first byte %.3f ms, total %.3f ms\n", t->url,

@@ -156,6 +156,9 @@ typedef struct h2_client_stats {
   uint64_t bytes_received;
   uint64_t rtt_us;         /* last PING round trip, 0 if none */
   uint64_t connect_us;     /* last connection's TCP + TLS + SETTINGS */
+  /* Limits and flood guards that fired, summed over every connection
+   * (indexed by H2_COUNTER_*). */
+  uint64_t counters[H2_COUNTER_COUNT];
 } h2_client_stats;
 
 H2_EXPORT void h2_client_get_stats(const h2_client *client,

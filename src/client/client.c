@@ -244,4 +244,7 @@ int h2_client_run(h2_client *c, int timeout_ms) {
 
 void h2_client_get_stats(const h2_client *c, h2_client_stats *stats) {
   *stats = c->stats;
+  for (const client_conn *cc = c->conns; cc; cc = cc->next)
+    for (int i = 0; cc->conn && i < H2_COUNTER_COUNT; i++)
+      stats->counters[i] += h2_conn_counter(cc->conn, i);
 }

@@ -121,6 +121,8 @@ client_conn *h2_transport_open(h2_client *c, const h2_url *url) {
 
 void h2_transport_close(client_conn *cc) {
   h2_client *c = cc->client;
+  for (int i = 0; cc->conn && i < H2_COUNTER_COUNT; i++)
+    c->stats.counters[i] += h2_conn_counter(cc->conn, i);
   if (cc->fd >= 0) {
     epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, cc->fd, NULL);
     close(cc->fd);
