@@ -1,16 +1,252 @@
 #!/usr/bin/env bash
-# Quick start: installs what is missing, builds libh2 and the h2 tool, and
-# decodes RFC 7541's example header blocks with `h2 hpack inflate`.
-# (The HTTP/2 client, and with it `h2 get` against a local h2o, is being
-# built; this script grows with it.)
+# Quick start: installs what is missing, builds libh2 and the h2 tool
+# (Release, into build/), starts a local h2o serving a generated demo site
+# over h2c and TLS, and fetches several resources from it on one
+# connection with `h2 get`. h2o is stopped on exit, whatever happens.
+#
+#   bash scripts/quickstart.sh
+#
+# Everything it makes lives in build/quickstart/: the site, the self-signed
+# certificate, h2o's configuration, pid file and logs. Running it again
+# regenerates the same site and reuses the certificate while it is valid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/sbin:/sbin"
+
+qs=$PWD/build/quickstart
+site=$qs/site
+step=0
+heading() { step=$((step + 1)); printf '\n== %d. %s\n' "$step" "$*"; }
+fail() { echo "quickstart: FAILED: $*" >&2; exit 1; }
+show() { printf '$ %s\n' "$*"; } # a command as a person would type it
+
+# ---- h2o's lifetime: a previous run's leftover is stopped, ours on exit ----
+stop_h2o() { # pid: SIGTERM to its process group, SIGKILL after 5 s
+  local pid=$1 i
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+}
+h2o_pid=""
+cleanup() {
+  if [ -n "$h2o_pid" ]; then
+    stop_h2o "$h2o_pid"
+    echo "quickstart: stopped h2o (pid $h2o_pid)"
+  fi
+  rm -f "$qs/h2o.pid"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Only a process started from our configuration is ours to stop.
+if [ -f "$qs/h2o.pid" ]; then
+  old=$(cat "$qs/h2o.pid" 2>/dev/null || true)
+  if [[ $old =~ ^[0-9]+$ ]] &&
+     tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null | grep -qF "$qs/h2o.conf"; then
+    echo "quickstart: stopping h2o left over from an earlier run (pid $old)"
+    stop_h2o "$old"
+  fi
+  rm -f "$qs/h2o.pid"
+fi
+
+heading "Dependencies (apt-get, only what is missing)"
 bash scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build
-echo
-echo "\$ build/h2 hpack inflate tests/data/stories/rfc7541_c4.json"
-build/h2 hpack inflate tests/data/stories/rfc7541_c4.json
-echo
-echo "\$ build/h2 hpack inflate --check tests/data/stories/*.json"
-build/h2 hpack inflate --check tests/data/stories/*.json
+
+heading "Build (Release) into build/"
+mkdir -p "$qs"
+show "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DH2_BUILD_CLI=ON && cmake --build build"
+if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DH2_BUILD_CLI=ON &&
+       cmake --build build; } >"$qs/build.log" 2>&1; then
+  tail -n 40 "$qs/build.log"
+  fail "the build failed (whole log: build/quickstart/build.log)"
+fi
+tail -n 1 "$qs/build.log"
+[ -x build/h2 ] || fail "build/h2 was not built"
+
+heading "A demo site in build/quickstart/site"
+rm -rf "$site"
+mkdir -p "$site"
+/usr/bin/python3 - "$site" <<'EOF'
+# Deterministic content: arithmetic only, no clock, no randomness.
+import os, struct, sys, zlib
+
+root = sys.argv[1]
+
+def write(name, data):
+    path = os.path.join(root, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+# A stylesheet: 200 rules, about 12 KiB.
+css = ["/* libh2 quick start: a generated stylesheet */",
+       "body { font-family: sans-serif; margin: 2em auto; max-width: 50em; }"]
+for i in range(200):
+    css.append(".tile-%d { color: #%06x; margin: %dpx; padding: %dpx; }"
+               % (i, (i * 2654435761) & 0xFFFFFF, i % 17, i % 11))
+write("css/site.css", "\n".join(css) + "\n")
+
+# A script: 400 small functions, about 40 KiB.
+js = ["// libh2 quick start: a generated script", "'use strict';"]
+for i in range(400):
+    js.append("function tile%d(el) { el.dataset.n = %d; return el.textContent.length * %d; }"
+              % (i, i, i % 97 + 1))
+write("js/app.js", "\n".join(js) + "\n")
+
+# A PNG (RGB, 128 x 128, compressed by zlib).
+def png(width, height, pixel):
+    raw = b"".join(b"\x00" + bytes(c for x in range(width) for c in pixel(x, y))
+                   for y in range(height))
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body +
+                struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+write("img/logo.png", png(128, 128, lambda x, y: ((x * 7 + y * 3) % 256, (x * y) % 256, (x ^ y) * 2 % 256)))
+
+# A BMP (24 bits, 256 x 256, uncompressed): 196,662 bytes.
+w = h = 256
+pixels = b"".join(bytes(((x ^ y) & 0xFF, y, x)) for y in range(h) for x in range(w))
+write("img/photo.bmp", b"BM" + struct.pack("<IHHI", 54 + len(pixels), 0, 0, 54) +
+      struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0) + pixels)
+
+write("hello.txt", "Hello from h2o, over HTTP/2.\n")
+
+write("index.html", """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>libh2 quick start</title>
+<link rel="stylesheet" href="/css/site.css">
+<script src="/js/app.js" defer></script>
+</head>
+<body>
+<h1>libh2 quick start</h1>
+<p>This site was generated by scripts/quickstart.sh and is served by h2o.
+<code>h2 get</code> fetches this page and everything it refers to on one
+HTTP/2 connection.</p>
+<p><img src="/img/logo.png" alt="logo" width="128" height="128">
+<img src="/img/photo.bmp" alt="photo" width="256" height="256"></p>
+<p><a href="/hello.txt">hello.txt</a></p>
+</body>
+</html>
+""")
+EOF
+resources=(index.html css/site.css js/app.js img/logo.png img/photo.bmp)
+for f in "${resources[@]}" hello.txt; do
+  printf '  %-14s %7d bytes\n' "$f" "$(stat -c %s "$site/$f")"
+done
+
+heading "A self-signed certificate for localhost (openssl)"
+cert=$qs/cert.pem key=$qs/key.pem
+if [ -s "$key" ] && openssl x509 -in "$cert" -noout -checkend 86400 >/dev/null 2>&1; then
+  echo "reusing build/quickstart/cert.pem (still valid)"
+else
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+    -days 30 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$key" -out "$cert" 2>/dev/null || fail "openssl could not make a certificate"
+  chmod 600 "$key"
+  echo "made build/quickstart/cert.pem and key.pem (CN=localhost, 30 days)"
+fi
+
+heading "h2o on 127.0.0.1: h2c (cleartext, prior knowledge) and TLS (ALPN h2)"
+port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
+port=""
+for p in 18480 18482 18484 18486 18488; do
+  if port_free "$p" && port_free "$((p + 1))"; then
+    port=$p
+    break
+  fi
+done
+[ -n "$port" ] || fail "ports 18480-18489 are all in use"
+tls_port=$((port + 1))
+{
+  echo "# Generated by scripts/quickstart.sh"
+  [ "$(id -u)" -eq 0 ] && echo "user: root"
+  cat <<EOF
+pid-file: $qs/h2o.pid
+error-log: $qs/h2o-error.log
+access-log: $qs/h2o-access.log
+num-threads: 1
+hosts:
+  "127.0.0.1:$port":
+    listen:
+      host: 127.0.0.1
+      port: $port
+    paths:
+      /:
+        file.dir: $site
+  "localhost:$tls_port":
+    listen:
+      host: 127.0.0.1
+      port: $tls_port
+      ssl:
+        certificate-file: $cert
+        key-file: $key
+        ocsp-update-interval: 0
+    paths:
+      /:
+        file.dir: $site
+EOF
+} >"$qs/h2o.conf"
+h2o -t -c "$qs/h2o.conf" >"$qs/h2o-test.log" 2>&1 ||
+  { cat "$qs/h2o-test.log"; fail "h2o refused build/quickstart/h2o.conf"; }
+: >"$qs/h2o-error.log"
+# Its own session (setsid), so stopping its process group ends it all.
+setsid h2o -m worker -c "$qs/h2o.conf" </dev/null >"$qs/h2o.out" 2>&1 &
+h2o_pid=$!
+show "h2o -c build/quickstart/h2o.conf     (pid $h2o_pid, logs in build/quickstart/)"
+answering() {
+  [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_version} %{response_code}' \
+        --http2-prior-knowledge "http://127.0.0.1:$port/hello.txt" 2>/dev/null)" = "2 200" ] &&
+  [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_version} %{response_code}' \
+        --http2 --cacert "$cert" "https://localhost:$tls_port/hello.txt" 2>/dev/null)" = "2 200" ]
+}
+for ((i = 0; ; i++)); do
+  answering && break
+  if ! kill -0 "$h2o_pid" 2>/dev/null || ((i >= 100)); then
+    tail -n 20 "$qs/h2o.out" "$qs/h2o-error.log" 2>/dev/null || true
+    fail "h2o did not answer on ports $port and $tls_port"
+  fi
+  sleep 0.1
+done
+echo "h2o answers: http://127.0.0.1:$port/ and https://localhost:$tls_port/"
+
+# Runs `h2 get`, shows what it printed on stderr (the statistics), and
+# checks every resource arrived whole on one connection.
+get_all() { # base URL, extra options...
+  local base=$1 f line urls=()
+  shift
+  for f in "${resources[@]}"; do urls+=("$base/$f"); done
+  show "build/h2 get --stats${*:+ $*} ${urls[*]} >/dev/null"
+  local rc=0
+  build/h2 get --stats "$@" "${urls[@]}" >/dev/null 2>"$qs/stats.txt" || rc=$?
+  cat "$qs/stats.txt"
+  ((rc == 0)) || fail "h2 get failed (exit $rc)"
+  grep -q '^connections: 1 ' "$qs/stats.txt" || fail "expected one connection"
+  for f in "${resources[@]}"; do
+    line="  $base/$f: status 200, $(stat -c %s "$site/$f") B,"
+    grep -qF "$line" "$qs/stats.txt" || fail "$base/$f: expected '$line'"
+  done
+}
+
+heading "Five resources over h2c, multiplexed on one connection"
+get_all "http://127.0.0.1:$port"
+
+heading "The same over TLS, trusting the self-signed certificate"
+get_all "https://localhost:$tls_port" --cacert build/quickstart/cert.pem
+
+heading "Every frame of one request (-v)"
+show "build/h2 get -v http://127.0.0.1:$port/hello.txt"
+build/h2 get -v "http://127.0.0.1:$port/hello.txt" 2>&1 || fail "h2 get -v failed"
+
+heading "Done"
+echo "h2o stops now; to play with it, run it again in the foreground with"
+echo "  h2o -c build/quickstart/h2o.conf"
+echo "and try the examples (sources in examples/, explained in docs/tutorial.md):"
+echo "  build/examples/get_h2c http://127.0.0.1:$port/index.html"
+echo "  build/examples/many_requests http://127.0.0.1:$port/img/logo.png 50"
