@@ -42,6 +42,7 @@ typedef struct transfer {
   int status;
   int done;
   int error;
+  int write_error;          /* the body could not be written */
   char detail[256];
   uint64_t bytes;
   uint64_t content_length;  /* 0 when unknown */
@@ -58,6 +59,7 @@ typedef struct get_run {
   uint64_t last_progress_us;
   int progress_shown;
   int write_failed;
+  int write_errno;
 } get_run;
 
 /* get_output.c */

@@ -261,7 +261,10 @@ static int on_data(void *user, const uint8_t *data, size_t length) {
   transfer *t = user;
   t->bytes += length;
   progress_update(t->run, 0);
+  /* With --fail, an error response's body is not output (as curl). */
+  if (t->run->opt->fail_on_error && t->status >= 400) return 0;
   if (output_write(t, data, length)) {
+    t->write_error = 1;
     t->run->write_failed = 1;
     return 1;
   }
@@ -317,7 +320,11 @@ static int submit_all(h2_client *client, get_run *run, char **urls) {
     if (id < 0) {
       fprintf(stderr, "h2 get: %s: %s\n", urls[i],
               id == H2_ERR_INVALID_ARGUMENT ? "not a valid http:// or https:// URL"
-                                            : h2_strerror(id));
+              : id == H2_ERR_INVALID_HEADER
+                  ? "invalid request header (names must be lowercase tokens; "
+                    "connection-specific fields such as connection, keep-alive, "
+                    "transfer-encoding and upgrade are not allowed in HTTP/2)"
+                  : h2_strerror(id));
       return id == H2_ERR_INVALID_ARGUMENT ? EXIT_BAD_URL : EXIT_USAGE;
     }
   }
@@ -358,7 +365,10 @@ static int report(get_run *run, h2_client *client) {
   int status = 0;
   for (int i = 0; i < run->count; i++) {
     transfer *t = &run->transfers[i];
-    if (t->error) {
+    if (t->write_error) {
+      fprintf(stderr, "h2 get: %s: %s\n", t->url, t->detail);
+      if (!status) status = EXIT_WRITE;
+    } else if (t->error) {
       fprintf(stderr, "h2 get: %s: %s%s\n", t->url, t->detail, advice(t->error));
       if (!status) status = exit_status(t->error);
     } else if (run->opt->fail_on_error && t->status >= 400) {
@@ -366,7 +376,11 @@ static int report(get_run *run, h2_client *client) {
       if (!status) status = EXIT_HTTP_ERROR;
     }
   }
-  if (run->write_failed && !status) status = EXIT_WRITE;
+  if (run->write_failed && !status) {
+    fprintf(stderr, "h2 get: cannot write standard output: %s\n",
+            strerror(run->write_errno ? run->write_errno : EIO));
+    status = EXIT_WRITE;
+  }
   if (run->opt->stats) {
     h2_client_stats s;
     h2_client_get_stats(client, &s);
@@ -403,7 +417,7 @@ int h2_cli_get(int argc, char **argv) {
   char **urls;
   int count, rv = parse_args(&o, argc, argv, &urls, &count);
   if (rv) return rv;
-  get_run run = {&o, calloc((size_t)count, sizeof(transfer)), count, 0, now_us(), 0, 0, 0};
+  get_run run = {&o, calloc((size_t)count, sizeof(transfer)), count, 0, now_us(), 0, 0, 0, 0};
   o.progress = isatty(2) && !o.verbose && (o.output || o.remote_name || !isatty(1));
   if (o.verbose) {
     o.client.trace = trace_frame;

@@ -76,7 +76,10 @@ static void release_stdout(get_run *run) {
     if (!t->done) return; /* it streams directly from now on */
     run->next_to_print++;
   }
-  fflush(stdout);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    run->write_failed = 1;
+    run->write_errno = errno;
+  }
 }
 
 void output_finish(transfer *t) {

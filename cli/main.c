@@ -34,8 +34,8 @@ static void print_usage(FILE *out) {
     fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
   fputs("\n"
         "Run 'h2 <command> --help' for a command's arguments.\n"
-        "Exit status: 0 success, 1 the work failed (a check mismatch, a\n"
-        "decode error), 2 wrong usage or unusable input.\n",
+        "Exit status: 0 success, 2 wrong usage or unusable input; otherwise\n"
+        "each command's own (see 'h2 <command> --help' and docs/cli.md).\n",
         out);
 }
 

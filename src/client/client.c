@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client_internal.h"
+#include "conn_internal.h"
 
 uint64_t h2_client_now_us(void) {
   struct timespec ts;
@@ -37,6 +38,37 @@ void h2_client_options_init(h2_client_options *o) {
   o->max_connections_per_origin = 8;
 }
 
+static const char **tls_string(h2_client *c, int i) {
+  h2_tls_options *t = &c->opt.tls;
+  const char **fields[] = {&t->server_name, &t->ca_file, &t->ca_path, &t->cert_file,
+                           &t->key_file, &t->key_password, &t->alpn};
+  return fields[i];
+}
+
+#define TLS_STRINGS 7
+
+static int copy_tls_strings(h2_client *c) {
+  int rv = 0;
+  for (int i = 0; i < TLS_STRINGS; i++) {
+    const char **field = tls_string(c, i);
+    if (!*field) continue;
+    size_t n = strlen(*field) + 1;
+    char *copy = h2_malloc(c->alloc, n);
+    if (copy) memcpy(copy, *field, n);
+    else rv = H2_ERR_NOMEM;
+    *field = copy;
+  }
+  return rv;
+}
+
+static void free_tls_strings(h2_client *c) {
+  for (int i = 0; i < TLS_STRINGS; i++) {
+    const char **field = tls_string(c, i);
+    h2_free(c->alloc, (void *)(uintptr_t)*field);
+    *field = NULL;
+  }
+}
+
 int h2_client_new(h2_client **out, const h2_client_options *options,
                   const h2_allocator *alloc) {
   if (!out) return H2_ERR_INVALID_ARGUMENT;
@@ -46,8 +78,16 @@ int h2_client_new(h2_client **out, const h2_client_options *options,
   c->alloc = alloc;
   if (options) c->opt = *options;
   else h2_client_options_init(&c->opt);
+  /* The TLS file names are used when the first https:// connection opens,
+   * so they are copied: the caller's strings need not outlive this call. */
+  if (copy_tls_strings(c)) {
+    free_tls_strings(c);
+    h2_free(alloc, c);
+    return H2_ERR_NOMEM;
+  }
   c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (c->epoll_fd < 0) {
+    free_tls_strings(c);
     h2_free(alloc, c);
     return H2_ERR_SYSTEM;
   }
@@ -75,6 +115,7 @@ void h2_client_del(h2_client *c) {
   }
   h2_dispatch_free_completed(c);
   h2_tls_context_del(c->tls_ctx);
+  free_tls_strings(c);
   close(c->epoll_fd);
   h2_free(c->alloc, c);
 }
@@ -135,6 +176,8 @@ static client_request *new_request(h2_client *c, const h2_request *req,
   *rv = (!r->url_text || !r->method) ? H2_ERR_NOMEM : 0;
   if (!*rv && h2_url_parse(&r->url, r->url_text, &why)) *rv = H2_ERR_INVALID_ARGUMENT;
   if (!*rv) *rv = build_fields(r, req);
+  const char *reason;
+  if (!*rv) *rv = h2_validate_request_fields(r->fields, r->field_count, &reason);
   if (*rv) {
     h2_free(c->alloc, r->url_text);
     h2_free(c->alloc, r->method);
@@ -231,12 +274,23 @@ static void turn(h2_client *c, uint64_t deadline_us) {
   h2_dispatch_free_completed(c);
 }
 
+/* With H2_CLIENT_MEASURE_RTT, a PING sent at connection start may still
+ * be unanswered when the requests are done: wait for it briefly. */
+static int rtt_pending(const h2_client *c) {
+  if (!(c->opt.flags & H2_CLIENT_MEASURE_RTT)) return 0;
+  for (const client_conn *cc = c->conns; cc; cc = cc->next)
+    if (cc->ping_sent_us && !cc->failed && cc->state == CONN_READY &&
+        h2_client_now_us() - cc->ping_sent_us < 1000000)
+      return 1;
+  return 0;
+}
+
 int h2_client_run(h2_client *c, int timeout_ms) {
   if (!c) return H2_ERR_INVALID_ARGUMENT;
   uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
                                      : h2_client_now_us() + (uint64_t)timeout_ms * 1000;
-  while (c->outstanding) {
-    if (h2_client_now_us() >= deadline) return H2_ERR_TIMEOUT;
+  while (c->outstanding || rtt_pending(c)) {
+    if (h2_client_now_us() >= deadline) return c->outstanding ? H2_ERR_TIMEOUT : 0;
     turn(c, deadline);
   }
   return 0;
