@@ -14,7 +14,7 @@ cmake --build "$build" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
-for target in frame hpack_decode hpack_roundtrip huffman; do
+for target in frame hpack_decode hpack_roundtrip huffman client_session; do
   mkdir -p "$work/$target"
   cp -r "fuzz/corpus/$target/." "$work/$target/" 2>/dev/null || true
   echo "fuzz_$target: ${seconds}s"

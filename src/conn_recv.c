@@ -441,19 +441,20 @@ static int handle_settings(h2_conn *conn, const h2_frame *fr) {
 
 static int handle_window_update(h2_conn *conn, const h2_frame *fr) {
   if (fr->hd.stream_id == 0) {
-    conn->send_window += fr->value;
-    if (conn->send_window > H2_MAX_WINDOW_SIZE)
+    /* Checked before applying, so a window never holds an illegal value. */
+    if (conn->send_window + fr->value > H2_MAX_WINDOW_SIZE)
       return h2_conn_fail(conn, H2_ERR_CONN_FLOW_CONTROL,
                           "WINDOW_UPDATE overflows the connection window");
+    conn->send_window += fr->value;
     return 0;
   }
   int fatal;
   h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "WINDOW_UPDATE");
   if (!s) return fatal;
-  s->send_window += fr->value;
-  if (s->send_window > H2_MAX_WINDOW_SIZE)
+  if (s->send_window + fr->value > H2_MAX_WINDOW_SIZE)
     return h2_conn_stream_error(conn, s, H2_ERR_STREAM_FLOW_CONTROL,
                                 "WINDOW_UPDATE overflows a stream window");
+  s->send_window += fr->value;
   if (s->send_window > 0 && (s->send_end > s->send_start ||
                              ((s->flags & STREAM_BODY_ENDING) &&
                               !(s->flags & STREAM_LOCAL_CLOSED))))
