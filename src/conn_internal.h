@@ -121,7 +121,7 @@ typedef struct peer_settings {
   uint32_t enable_connect_protocol;
   uint32_t no_rfc7540_priorities;
   int received;          /* the first SETTINGS arrived */
-  int connect_protocol_seen, priorities_seen;
+  int priorities_seen;
 } peer_settings;
 
 struct h2_conn {
@@ -161,6 +161,7 @@ struct h2_conn {
   uint32_t pad_left;        /* padding bytes after them */
   uint32_t skip_left;
   h2_stream *data_stream;   /* NULL when the DATA is being discarded */
+  uint32_t end_after_skip;  /* stream whose END_STREAM waits for padding */
   field_block block;
 
   /* Lifecycle. */

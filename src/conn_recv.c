@@ -167,22 +167,33 @@ static int end_data(h2_conn *conn) {
   return 0;
 }
 
-/* Consumes DATA bytes from the input; returns how many. Once the data is
- * read the frame's END_STREAM takes effect, and any padding is skipped
- * (it was already credited). */
+/* Consumes DATA bytes from the input; returns how many. END_STREAM takes
+ * effect only once the whole frame, padding included, has arrived: a
+ * connection cut inside the padding must not pass for a clean end. */
 static size_t process_data(h2_conn *conn, const uint8_t *p, size_t avail) {
   uint32_t n = avail < conn->data_left ? (uint32_t)avail : conn->data_left;
   conn->data_left -= n;
   if (n && deliver_data(conn, p, n)) return n;
   if (conn->data_left) return n;
-  uint32_t padding = conn->pad_left;
-  conn->pad_left = 0;
-  end_data(conn);
-  if (padding && !conn->failed) {
-    conn->skip_left = padding;
+  if (conn->pad_left) {
+    conn->skip_left = conn->pad_left;
+    conn->pad_left = 0;
+    conn->end_after_skip = conn->data_stream ? conn->data_stream->id : 0;
+    conn->data_stream = NULL;
     conn->recv_state = RECV_SKIP;
+    return n;
   }
+  end_data(conn);
   return n;
+}
+
+/* The padding of a DATA frame has been skipped: apply its END_STREAM. */
+static void end_padded_data(h2_conn *conn) {
+  uint32_t id = conn->end_after_skip;
+  conn->end_after_skip = 0;
+  if (!id || !(conn->hd.flags & H2_FLAG_END_STREAM)) return;
+  h2_stream *s = h2_stream_find(&conn->streams, id);
+  if (s) h2_conn_remote_end(conn, s);
 }
 
 /* ---- Frame headers ------------------------------------------------------ */
@@ -221,7 +232,12 @@ static int begin_frame(h2_conn *conn) {
   const char *reason = NULL;
   rv = h2_frame_header_check(&conn->hd, conn->opt.max_frame_size, &reason);
   if (h2_error_is_fatal(rv)) {
-    if (conn->recv_state == RECV_PREFACE_SETTINGS) return not_http2(conn);
+    /* A first frame that is SETTINGS but malformed comes from an HTTP/2
+     * server with a bug, and gets the precise error; anything else first
+     * means the peer is not speaking HTTP/2 at all. */
+    if (conn->recv_state == RECV_PREFACE_SETTINGS &&
+        conn->hd.type != H2_FRAME_SETTINGS)
+      return not_http2(conn);
     return h2_conn_fail(conn, rv, reason);
   }
   if (rv) {
@@ -294,7 +310,10 @@ int h2_conn_process(h2_conn *conn, const uint8_t *in, size_t length) {
       case RECV_SKIP:
         used = avail < conn->skip_left ? avail : conn->skip_left;
         conn->skip_left -= (uint32_t)used;
-        if (!conn->skip_left) conn->recv_state = RECV_HEADER;
+        if (!conn->skip_left) {
+          conn->recv_state = RECV_HEADER;
+          end_padded_data(conn);
+        }
         break;
       default: return conn->failed;
     }
@@ -390,9 +409,13 @@ static int apply_setting(h2_conn *conn, uint16_t id, uint32_t value) {
     case H2_SETTINGS_MAX_FRAME_SIZE: p->max_frame_size = value; return 0;
     case H2_SETTINGS_MAX_HEADER_LIST_SIZE: p->max_header_list_size = value; return 0;
     case H2_SETTINGS_ENABLE_CONNECT_PROTOCOL:
-      return apply_sticky(conn, &p->enable_connect_protocol,
-                          &p->connect_protocol_seen, value,
-                          "SETTINGS_ENABLE_CONNECT_PROTOCOL");
+      /* RFC 8441 section 3: once enabled it may not be withdrawn; enabling
+       * it later is fine. */
+      if (p->enable_connect_protocol == 1 && value == 0)
+        return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
+                            "the server withdrew SETTINGS_ENABLE_CONNECT_PROTOCOL");
+      p->enable_connect_protocol = value;
+      return 0;
     case H2_SETTINGS_NO_RFC7540_PRIORITIES:
       return apply_sticky(conn, &p->no_rfc7540_priorities, &p->priorities_seen,
                           value, "SETTINGS_NO_RFC7540_PRIORITIES");
