@@ -208,11 +208,15 @@ int h2_conn_stream_error(h2_conn *conn, h2_stream *s, int code,
   return rv ? rv : finish;
 }
 
+int h2_conn_malformed(h2_conn *conn, h2_stream *s, const char *why) {
+  conn->counters[H2_COUNTER_MALFORMED_RESPONSE]++;
+  return h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL, why);
+}
+
 int h2_conn_remote_end(h2_conn *conn, h2_stream *s) {
   s->flags |= STREAM_REMOTE_CLOSED;
   if (s->content_length >= 0 && s->data_received != (uint64_t)s->content_length)
-    return h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL,
-                                "response body shorter than its content-length");
+    return h2_conn_malformed(conn, s, "response body shorter than its content-length");
   if (!(s->flags & STREAM_LOCAL_CLOSED)) {
     /* The response is complete while we are still sending the request:
      * the rest of the body is not needed (RFC 9113 8.1), so stop it. */
@@ -238,6 +242,9 @@ int h2_conn_recv(h2_conn *conn, const uint8_t *in, size_t length) {
   if (!conn || (!in && length)) return H2_ERR_INVALID_ARGUMENT;
   h2_events_release_delivered(conn);
   if (conn->failed) return conn->failed;
+  /* A connection that has reported CLOSED is finished: whatever else the
+   * server sends is not parsed. */
+  if (conn->closed_reported) return (int)length;
   if (length == 0) {
     const char *why = conn->recv_state == RECV_PREFACE_SETTINGS
                           ? "the server closed the connection before its SETTINGS"
@@ -247,13 +254,19 @@ int h2_conn_recv(h2_conn *conn, const uint8_t *in, size_t length) {
   return h2_conn_process(conn, in, length);
 }
 
+/* Both flood budgets refill with time: a flood is many frames per second,
+ * while a server that trickles a frame now and then is merely slow (its
+ * cure is the client's response timeout). The small-DATA budget refills
+ * fully each second. */
 static void refill_glitches(h2_conn *conn, uint64_t now) {
   if (conn->glitch_refilled_at && now > conn->glitch_refilled_at) {
-    conn->glitch_tokens += (double)(now - conn->glitch_refilled_at) *
-                           conn->opt.glitch_per_second / 1000.0;
+    uint64_t elapsed = now - conn->glitch_refilled_at;
+    conn->glitch_tokens += (double)elapsed * conn->opt.glitch_per_second / 1000.0;
     if (conn->glitch_tokens > conn->opt.glitch_burst)
       conn->glitch_tokens = conn->opt.glitch_burst;
-  conn->small_data_credit = conn->opt.small_data_budget;
+    int64_t budget = conn->opt.small_data_budget;
+    conn->small_data_credit += (int64_t)(elapsed > 1000 ? 1000 : elapsed) * budget / 1000;
+    if (conn->small_data_credit > budget) conn->small_data_credit = budget;
   }
   conn->glitch_refilled_at = now;
 }

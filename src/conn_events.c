@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conn_internal.h"
+#include "hpack_header_list_internal.h"
 
 int h2_events_init(h2_conn *conn) {
   memset(&conn->events, 0, sizeof(conn->events));
@@ -135,6 +136,25 @@ int h2_conn_poll(h2_conn *conn, h2_event *events, size_t max) {
     q->count--;
   }
   return (int)n;
+}
+
+const uint8_t *h2_event_keep(h2_conn *conn, h2_event *e, const uint8_t *data,
+                             size_t length) {
+  /* The bytes ride in a header list attached to the event, which is
+   * recycled only once the application has seen the event. */
+  event_queue *q = &conn->events;
+  queued_event *qe = (queued_event *)(void *)e; /* event is the first member */
+  if (!length) return data;
+  h2_header_list *list = qe->list ? qe->list : h2_events_take_list(conn);
+  uint8_t *copy = list ? h2_header_list_reserve(list, length) : NULL;
+  if (!copy) {
+    if (list && !qe->list) h2_events_return_list(conn, list);
+    return NULL;
+  }
+  memcpy(copy, data, length);
+  qe->list = list;
+  (void)q;
+  return copy;
 }
 
 int h2_stream_finish(h2_conn *conn, h2_stream *s, int error, uint32_t flags) {

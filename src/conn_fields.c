@@ -178,10 +178,7 @@ int h2_validate_request_fields(const h2_header *fields, size_t count,
 /* ---- Completed blocks --------------------------------------------------- */
 
 static int malformed(h2_conn *conn, h2_stream *s, const char *why) {
-  conn->counters[H2_COUNTER_MALFORMED_RESPONSE]++;
-  snprintf(conn->detail_buf, sizeof(conn->detail_buf),
-           "malformed response on stream %u: %s", s->id, why);
-  return h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL, conn->detail_buf);
+  return h2_conn_malformed(conn, s, why);
 }
 
 /* Responses to HEAD, and 204 and 304 responses, carry no content whatever
@@ -192,6 +189,26 @@ static void note_final_response(h2_stream *s, const response_info *info) {
   s->content_length = (s->flags & STREAM_IS_HEAD) ? -1 : info->content_length;
 }
 
+/* Whether a block that ends the stream leaves the body short of the
+ * declared content-length: checked before the block is delivered, so no
+ * event marked as ending the response precedes the reset. */
+static int body_short(const h2_stream *s, const response_info *info,
+                      int trailers) {
+  int64_t declared = trailers ? s->content_length : info->content_length;
+  if (!trailers && (info->status == 204 || info->status == 304 ||
+                    (s->flags & STREAM_IS_HEAD)))
+    return 0;
+  return declared >= 0 && s->data_received != (uint64_t)declared;
+}
+
+/* Interim responses count toward the header budget together (RFC 9113
+ * 10.5.1): many small 1xx blocks must not add up to an unbounded amount. */
+static int interim_over_budget(h2_conn *conn, h2_stream *s,
+                               const h2_header_list *list) {
+  s->interim_bytes += h2_header_list_size(list);
+  return s->interim_bytes > conn->opt.max_header_list_size;
+}
+
 static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
                            int end_stream) {
   response_info info;
@@ -200,6 +217,14 @@ static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
   if (!why && trailers && !end_stream) why = "trailers without END_STREAM";
   if (!why && !trailers && info.status < 200 && end_stream)
     why = "interim response with END_STREAM";
+  if (!why && !trailers && info.status < 200 && info.content_length >= 0)
+    why = "interim response with a content-length";
+  if (!why && end_stream && body_short(s, &info, trailers))
+    why = "response body shorter than its content-length";
+  if (!why && !trailers && info.status < 200 && interim_over_budget(conn, s, list)) {
+    conn->counters[H2_COUNTER_HEADER_LIST_TOO_LARGE]++;
+    why = "interim responses exceed the header budget";
+  }
   if (!why && !trailers && info.status < 200 &&
       ++s->interim_count > conn->opt.max_interim_responses) {
     conn->counters[H2_COUNTER_INTERIM_FLOOD]++;

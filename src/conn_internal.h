@@ -47,6 +47,7 @@ typedef struct h2_stream {
   int64_t recv_window;      /* what the server may still send us */
   uint32_t recv_unacked;    /* consumed bytes not yet returned by update */
   uint32_t interim_count;   /* 1xx responses seen */
+  uint64_t interim_bytes;   /* their header-list size, summed */
   int64_t content_length;   /* -1 when absent */
   uint64_t data_received;
   /* Request body waiting to be framed. */
@@ -177,6 +178,7 @@ struct h2_conn {
   uint32_t recent_resets[64];
   uint32_t recent_reset_next;
   uint32_t pings_outstanding;
+  uint32_t last_promised_id;
 
   /* Flood guards. */
   int64_t small_data_credit;
@@ -194,6 +196,12 @@ struct h2_conn {
 };
 
 /* conn.c */
+/* Counts a malformed response and resets its stream (PROTOCOL_ERROR). */
+int h2_conn_malformed(h2_conn *conn, h2_stream *s, const char *why);
+/* Copies bytes an event points at into storage that lives as long as the
+ * event's views must (frame payloads are reused by the next frame). */
+const uint8_t *h2_event_keep(h2_conn *conn, h2_event *e, const uint8_t *data,
+                             size_t length);
 /* Fails the connection: queues GOAWAY with the code's wire error (for
  * connection errors), ends every stream, stops parsing. Returns code. */
 int h2_conn_fail(h2_conn *conn, int code, const char *detail);

@@ -77,8 +77,7 @@ static int begin_data(h2_conn *conn) {
     return h2_conn_fail(conn, H2_ERR_CONN_STREAM_CLOSED,
                         "DATA on a stream the server already ended");
   if (s && !(s->flags & STREAM_FINAL_HEADERS)) {
-    h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL,
-                         "DATA before the response's HEADERS");
+    h2_conn_malformed(conn, s, "DATA before the response's HEADERS");
     s = NULL;
   }
   if (s) {
@@ -140,8 +139,7 @@ static void check_data_length(h2_conn *conn) {
   if ((s->content_length >= 0 && total > (uint64_t)s->content_length) ||
       (s->flags & STREAM_IS_HEAD)) {
     conn->data_stream = NULL;
-    h2_conn_stream_error(conn, s, H2_ERR_STREAM_PROTOCOL,
-                         "response body longer than its content-length");
+    h2_conn_malformed(conn, s, "response body longer than its content-length");
   }
 }
 
@@ -296,7 +294,7 @@ static size_t process_header(h2_conn *conn, const uint8_t *p, size_t avail) {
 
 int h2_conn_process(h2_conn *conn, const uint8_t *in, size_t length) {
   const uint8_t *p = in, *end = in + length;
-  while (p < end && !conn->failed) {
+  while (p < end && !conn->failed && !conn->closed_reported) {
     size_t avail = (size_t)(end - p), used = 0;
     switch (conn->recv_state) {
       case RECV_PREFACE_SETTINGS:
@@ -348,8 +346,8 @@ static int handle_ping(h2_conn *conn, const h2_frame *fr) {
     conn->pings_outstanding--;
     h2_event *e = h2_event_push(conn, H2_EVENT_PING_ACK, 0, NULL);
     if (!e) return H2_ERR_NOMEM;
-    e->data = fr->payload;
-    e->length = 8;
+    e->data = h2_event_keep(conn, e, fr->payload, 8);
+    e->length = e->data ? 8 : 0;
     return 0;
   }
   h2_frame ack = *fr;
@@ -490,7 +488,9 @@ static int handle_rst_stream(h2_conn *conn, const h2_frame *fr) {
   h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "RST_STREAM");
   if (!s) return fatal;
   uint32_t flags = fr->error_code == H2_REFUSED_STREAM ? H2_EVENT_FLAG_RETRYABLE : 0;
-  return h2_stream_finish(conn, s, h2_error_from_wire(fr->error_code, 1), flags);
+  int rv = h2_stream_finish(conn, s, h2_error_from_wire(fr->error_code, 1), flags);
+  h2_conn_check_done(conn);
+  return rv;
 }
 
 /* GOAWAY: streams above the last id were not processed and may be
@@ -505,9 +505,10 @@ static int handle_goaway(h2_conn *conn, const h2_frame *fr) {
   if (!e) return H2_ERR_NOMEM;
   e->error = fr->error_code ? h2_error_from_wire(fr->error_code, 0) : 0;
   e->value = fr->value;
-  e->data = fr->payload;
-  e->length = fr->payload_length < conn->opt.max_goaway_debug
-                  ? fr->payload_length : conn->opt.max_goaway_debug;
+  size_t debug = fr->payload_length < conn->opt.max_goaway_debug
+                     ? fr->payload_length : conn->opt.max_goaway_debug;
+  e->data = h2_event_keep(conn, e, fr->payload, debug);
+  e->length = e->data ? debug : 0;
   /* Finishing a stream leaves a tombstone in its slot, so the walk over
    * the map stays valid. */
   for (uint32_t i = 0; i <= conn->streams.mask; i++) {
@@ -528,8 +529,18 @@ static int handle_push_promise(h2_conn *conn, const h2_frame *fr) {
     return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
                         "PUSH_PROMISE although push is disabled");
   int fatal;
-  stream_for_frame(conn, fr->hd.stream_id, &fatal, "PUSH_PROMISE");
+  h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "PUSH_PROMISE");
   if (fatal) return fatal;
+  /* On a stream the server ended, a promise can only be an error, unless
+   * it raced our own reset of that stream. */
+  if (!s && !h2_conn_recently_reset(conn, fr->hd.stream_id))
+    return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
+                        "PUSH_PROMISE on a closed stream");
+  /* Promised ids are the server's: even, and always increasing. */
+  if ((fr->value & 1) || fr->value <= conn->last_promised_id)
+    return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
+                        "PUSH_PROMISE with an invalid promised stream id");
+  conn->last_promised_id = fr->value;
   return h2_block_begin(conn, fr, fr->value, 0);
 }
 
