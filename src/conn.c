@@ -49,6 +49,7 @@ static void resolve_options(h2_conn_options *out, const h2_conn_options *in) {
   for (size_t i = 1; i < size / sizeof(uint32_t); i++)
     if (src[i] || i == 1) dst[i] = src[i];
   out->struct_size = sizeof(*out);
+  if (out->flags & H2_CONN_NO_HEADER_TABLE) out->header_table_size = 0;
 }
 
 static int check_options(const h2_conn_options *o) {

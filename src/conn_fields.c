@@ -283,6 +283,8 @@ static int decode_fragment(h2_conn *conn, const h2_frame *fr) {
   int end = (fr->hd.flags & H2_FLAG_END_HEADERS) != 0;
   int rv = h2_hpack_decode(conn->decoder, fr->payload, fr->payload_length, end,
                            conn->block.list);
+  if (rv == H2_ERR_CONN_ENHANCE_YOUR_CALM)
+    conn->counters[H2_COUNTER_HEADER_LIST_TOO_LARGE]++;
   if (h2_error_is_fatal(rv))
     return h2_conn_fail(conn, rv, h2_hpack_decoder_error_detail(conn->decoder));
   return end ? complete_block(conn, rv) : 0;

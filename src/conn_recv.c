@@ -471,7 +471,9 @@ static int handle_window_update(h2_conn *conn, const h2_frame *fr) {
   }
   int fatal;
   h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "WINDOW_UPDATE");
-  if (!s) return fatal;
+  /* Control frames for closed streams are harmless one by one, but cost
+   * work: each is charged to the glitch bucket. */
+  if (!s) return fatal ? fatal : h2_conn_glitch(conn);
   if (s->send_window + fr->value > H2_MAX_WINDOW_SIZE)
     return h2_conn_stream_error(conn, s, H2_ERR_STREAM_FLOW_CONTROL,
                                 "WINDOW_UPDATE overflows a stream window");
@@ -486,7 +488,7 @@ static int handle_window_update(h2_conn *conn, const h2_frame *fr) {
 static int handle_rst_stream(h2_conn *conn, const h2_frame *fr) {
   int fatal;
   h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "RST_STREAM");
-  if (!s) return fatal;
+  if (!s) return fatal ? fatal : h2_conn_glitch(conn);
   uint32_t flags = fr->error_code == H2_REFUSED_STREAM ? H2_EVENT_FLAG_RETRYABLE : 0;
   int rv = h2_stream_finish(conn, s, h2_error_from_wire(fr->error_code, 1), flags);
   h2_conn_check_done(conn);

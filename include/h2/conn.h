@@ -46,7 +46,10 @@ enum h2_conn_flag {
   /* Flow-control credit is returned only when the application calls
    * h2_conn_consume(), not automatically when DATA is polled: real
    * backpressure for applications that buffer. */
-  H2_CONN_MANUAL_FLOW_CONTROL = 0x1
+  H2_CONN_MANUAL_FLOW_CONTROL = 0x1,
+  /* Advertise SETTINGS_HEADER_TABLE_SIZE = 0 (no dynamic table for the
+   * server's HPACK encoder); header_table_size = 0 means the default. */
+  H2_CONN_NO_HEADER_TABLE = 0x2
 };
 
 /* Every limit of ../docs/limits.md. Initialise with h2_conn_options_init
