@@ -19,25 +19,10 @@
 #include "test.h"
 #include "test_alloc.h"
 
-static const uint32_t no_settings[] = {0, 0};
-
 /* ---- Shared scripts and setups --------------------------------------- */
 
-/* The usual opening: the server's SETTINGS and its ACK of ours. */
-static void open_server(h2_script *s) {
-  script_settings(s, no_settings, 0);
-  script_settings_ack(s);
-}
-
-static void one_get(h2_conn *conn) { CHECK_EQ_INT(submit_get(conn, "/a"), 1); }
-
-static void two_gets(h2_conn *conn) {
-  CHECK_EQ_INT(submit_get(conn, "/a"), 1);
-  CHECK_EQ_INT(submit_get(conn, "/b"), 3);
-}
-
 static void three_gets(h2_conn *conn) {
-  two_gets(conn);
+  setup_two_gets(conn);
   CHECK_EQ_INT(submit_get(conn, "/c"), 5);
 }
 
@@ -162,7 +147,7 @@ static void conn_error_opts(const char *name, const h2_conn_options *o,
                             const char *wire) {
   h2_script s;
   script_init(&s);
-  if (opened) open_server(&s);
+  if (opened) script_open_server(&s);
   bad(&s);
   respond_ok(&s, 1);
   respond_ok(&s, 3);
@@ -175,7 +160,7 @@ static void conn_error_opts(const char *name, const h2_conn_options *o,
   const char *no_goaway[] = {"GOAWAY", NULL};
   /* Nothing may answer frames that came after the fault. */
   const char *unsent[] = {"RST_STREAM", "PING 0 flags=1", NULL};
-  case_spec c = {name, o, two_gets, 0, want, wire ? sent : NULL,
+  case_spec c = {name, o, setup_two_gets, 0, want, wire ? sent : NULL,
                  wire ? unsent : no_goaway, after_fatal};
   run_checked(&c, &s);
   script_free(&s);
@@ -200,7 +185,7 @@ static void stream_error(const char *name, void (*bad)(h2_script *), int code,
                          const char *rst) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   bad(&s);
   respond_ok(&s, 1);
   respond_ok(&s, 3);
@@ -209,7 +194,7 @@ static void stream_error(const char *name, void (*bad)(h2_script *), int code,
   snprintf(want, sizeof(want), "SETTINGS 0\nRESET 1 err=%d flags=4\n%s", code, ok3);
   const char *sent[] = {rst, NULL};
   const char *unsent[] = {"GOAWAY", "RST_STREAM 3", NULL};
-  case_spec c = {name, NULL, two_gets, 0, want, sent, unsent, NULL};
+  case_spec c = {name, NULL, setup_two_gets, 0, want, sent, unsent, NULL};
   run_checked(&c, &s);
   script_free(&s);
 }
@@ -229,7 +214,7 @@ static void accepted_opts(const char *name, const h2_conn_options *o,
   ok_events(ok3, sizeof(ok3), 3);
   snprintf(want, sizeof(want), "%s%s%s", prefix, ok1, ok3);
   const char *unsent[] = {"GOAWAY", "RST_STREAM", NULL};
-  case_spec c = {name, o, two_gets, 0, want, NULL, unsent, after};
+  case_spec c = {name, o, setup_two_gets, 0, want, NULL, unsent, after};
   run_checked(&c, &s);
   script_free(&s);
 }
@@ -288,7 +273,7 @@ static void case_02_http1_reply(void) {
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  two_gets(conn);
+  setup_two_gets(conn);
   conn_log log;
   memset(&log, 0, sizeof(log));
   conn_flush(conn, &log);
@@ -312,7 +297,7 @@ static void expect_settings_timeout(const h2_script *prefix, int cut,
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  one_get(conn);
+  setup_one_get(conn);
   CHECK_EQ_INT(h2_conn_tick(conn, 1000), 0);
   CHECK_EQ_INT(h2_conn_next_deadline(conn), 11000);
   conn_log log;
@@ -352,7 +337,7 @@ static void case_03_silent_or_stalled_server(void) {
   script_free(&s);
   /* A complete SETTINGS, then half of the next frame header. */
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   script_raw(&s, "\x00\x00\x08\x06\x00", 5);
   for (size_t c = 0; c < 6; c++)
     expect_settings_timeout(&s, script_cuts[c], timeout_after_settings);
@@ -398,14 +383,14 @@ static void case_04_settings_never_acked(void) {
            big, big);
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0); /* and no ACK, ever */
+  script_settings(&s, script_no_settings, 0); /* and no ACK, ever */
   big_indexed_responses(&s);
   for (size_t c = 0; c < 6; c++) {
     test_alloc ta;
     test_alloc_init(&ta);
     h2_conn *conn;
     REQUIRE(h2_conn_client_new(&conn, &o, &ta.allocator) == 0);
-    two_gets(conn);
+    setup_two_gets(conn);
     CHECK_EQ_INT(h2_conn_tick(conn, 0), 0);
     conn_log log;
     memset(&log, 0, sizeof(log));
@@ -452,7 +437,7 @@ static void case_06_settings_length_7(void) {
 }
 
 static void ack_with_payload(h2_script *s) {
-  script_settings(s, no_settings, 0);
+  script_settings(s, script_no_settings, 0);
   script_frame(s, H2_FRAME_SETTINGS, H2_FLAG_ACK, 0, "\x00\x03\x00\x00\x00\x64", 6);
 }
 
@@ -512,14 +497,14 @@ static void case_09_initial_window_too_large(void) {
 }
 
 static void window_then_initial_raise(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   /* Stream 1: 65535 + 2147418012 = 2^31 - 1 - 100. */
   script_window_update(s, 1, 0x7fffffffu - 100 - 65535);
   static const uint32_t p[] = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 65535 + 1000};
   script_settings(s, p, 1);
 }
 static void window_then_initial_raise_fits(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   script_window_update(s, 1, 0x7fffffffu - 100 - 65535);
   static const uint32_t p[] = {H2_SETTINGS_INITIAL_WINDOW_SIZE, 65535 + 100};
   script_settings(s, p, 1);
@@ -538,7 +523,7 @@ static void case_10_initial_window_overflows_stream(void) {
   respond_ok(&s, 1);
   respond_ok(&s, 3);
   const char *sent[] = {"GOAWAY last=0 FLOW_CONTROL_ERROR\n", NULL};
-  case_spec c = {"10 stream window overflow", NULL, two_gets, 0, want, sent,
+  case_spec c = {"10 stream window overflow", NULL, setup_two_gets, 0, want, sent,
                  NULL, after_fatal};
   run_checked(&c, &s);
   script_free(&s);
@@ -570,7 +555,7 @@ static void upload_step(h2_conn *conn, conn_log *log, int cut,
 }
 
 static void step_open_and_more_connection_window(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   script_window_update(s, 0, 200000);
 }
 static void step_window_to_zero(h2_script *s) {
@@ -685,11 +670,11 @@ static void unknown_ids(h2_script *s) {
   settings_unknown(s, 32); /* exactly the limit */
 }
 static void settings_33(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   settings_unknown(s, 33);
 }
 static void settings_2400_repeated(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   for (int i = 0; i < 3; i++) settings_unknown(s, 2400); /* 14,400 bytes */
 }
 
@@ -724,7 +709,7 @@ static void case_13_unknown_and_too_many_settings(void) {
     script_init(&s);
     bad[i](&s);
     respond_ok(&s, 1);
-    case_spec c = {names[i], NULL, two_gets, 0, want, sent, NULL, after_settings_flood};
+    case_spec c = {names[i], NULL, setup_two_gets, 0, want, sent, NULL, after_settings_flood};
     run_checked(&c, &s);
     script_free(&s);
   }
@@ -766,7 +751,7 @@ static void case_14_duplicate_setting_ids(void) {
 static void case_15_max_concurrent_streams_lowered(void) {
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
-  two_gets(conn);
+  setup_two_gets(conn);
   conn_log log;
   memset(&log, 0, sizeof(log));
   conn_flush(conn, &log);
@@ -949,7 +934,7 @@ static void case_17_peer_max_header_list_size(void) {
 }
 
 static void unsolicited_ack(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   script_settings_ack(s); /* our only SETTINGS was acknowledged already */
 }
 
@@ -968,12 +953,12 @@ static void connect_7(h2_script *s) {
   settings_pair(s, H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 7);
 }
 static void connect_1_then_0(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   settings_pair(s, H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1);
   settings_pair(s, H2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 0);
 }
 static void priorities_2(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   settings_pair(s, H2_SETTINGS_NO_RFC7540_PRIORITIES, 2);
 }
 static void priorities_1_then_0(h2_script *s) {
@@ -1014,10 +999,10 @@ static void case_20_settings_ack_flood(void) {
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  two_gets(conn);
+  setup_two_gets(conn);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   conn_log log;
   memset(&log, 0, sizeof(log));
   feed(conn, &s, &log);
@@ -1025,7 +1010,7 @@ static void case_20_settings_ack_flood(void) {
   size_t base = ta.live_bytes;
   /* 5000 SETTINGS in one read, while nothing is taken from the output. */
   script_init(&s);
-  for (int i = 0; i < 5000; i++) script_settings(&s, no_settings, 0);
+  for (int i = 0; i < 5000; i++) script_settings(&s, script_no_settings, 0);
   respond_ok(&s, 1);
   CHECK_EQ_INT(h2_conn_recv(conn, s.bytes, s.length), H2_ERR_CONN_ENHANCE_YOUR_CALM);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_ACK_FLOOD), 1);
@@ -1056,8 +1041,8 @@ static void case_20_settings_ack_flood(void) {
   /* A server that reads its ACKs may send as many SETTINGS as it likes:
    * conn_run drains the output after every piece. */
   script_init(&s);
-  open_server(&s);
-  for (int i = 0; i < 1500; i++) script_settings(&s, no_settings, 0);
+  script_open_server(&s);
+  for (int i = 0; i < 1500; i++) script_settings(&s, script_no_settings, 0);
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
   memset(&log, 0, sizeof(log));
   conn_run(conn, &s, CUT_SEVEN, 20, 0, &log);
@@ -1073,7 +1058,7 @@ static void case_20_settings_ack_flood(void) {
  * ===================================================================== */
 
 static void unknown_frames(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   /* ALTSVC (0x0A) with a malformed payload (origin length beyond the
    * frame), on stream 0 and on a stream. */
   script_frame(s, 0x0a, 0, 0, "\xff\xffhttp", 6);
@@ -1097,7 +1082,7 @@ static void after_unknown_frames(h2_conn *conn, const conn_log *log) {
 }
 
 static void unknown_flood(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   for (int i = 0; i < 6; i++) script_frame(s, 0xfb, 0, 0, "x", 1);
 }
 
@@ -1109,7 +1094,7 @@ static void after_glitch_flood(h2_conn *conn, const conn_log *log) {
 /* A server-sent PRIORITY_UPDATE: RFC 9218 7.1 makes it a connection
  * PROTOCOL_ERROR, and we implement RFC 9218, so 0x10 is not "unknown". */
 static void priority_update(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   script_frame(s, H2_FRAME_PRIORITY_UPDATE, 0, 0, "\x00\x00\x00\x01u=1", 7);
 }
 
@@ -1132,7 +1117,7 @@ static void case_21_unknown_frame_types(void) {
   unknown_flood(&s);
   respond_ok(&s, 1);
   const char *sent[] = {"GOAWAY last=0 ENHANCE_YOUR_CALM\n", NULL};
-  case_spec c = {"21 unknown frame flood", &o, two_gets, 0, want, sent, NULL,
+  case_spec c = {"21 unknown frame flood", &o, setup_two_gets, 0, want, sent, NULL,
                  after_glitch_flood};
   run_checked(&c, &s);
   script_free(&s);
@@ -1141,13 +1126,13 @@ static void case_21_unknown_frame_types(void) {
 }
 
 static void unknown_inside_block(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   script_frame(s, H2_FRAME_HEADERS, 0, 1, "\x88", 1);
   script_frame(s, 0xfa, 0, 0, NULL, 0);
   script_frame(s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, "", 0);
 }
 static void unknown_inside_block_same_stream(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   script_frame(s, H2_FRAME_HEADERS, 0, 1, "\x88", 1);
   script_frame(s, 0xfa, 0, 1, "abc", 3);
   script_frame(s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, "", 0);
@@ -1204,13 +1189,13 @@ static void case_23_undefined_flags(void) {
   /* The PING ACK carries only ACK, whatever the PING's flags were. */
   const char *sent[] = {"PING 0 flags=1\n", NULL};
   const char *unsent[] = {"RST_STREAM", "GOAWAY", NULL};
-  case_spec c = {"23 undefined flags", NULL, two_gets, 0, want, sent, unsent, NULL};
+  case_spec c = {"23 undefined flags", NULL, setup_two_gets, 0, want, sent, unsent, NULL};
   run_checked(&c, &s);
   script_free(&s);
 }
 
 static void reserved_bits(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   /* Stream id with the reserved bit: HEADERS for stream 1. */
   uint8_t h[4];
   frame_header_only(s, 1, H2_FRAME_HEADERS, H2_FLAG_END_HEADERS, 0x80000001u);
@@ -1250,7 +1235,7 @@ static void case_24_reserved_bits(void) {
 
   /* The promised id of a PUSH_PROMISE, before the server's ACK. */
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   uint8_t pp[4];
   be32(pp, 0x80000002u);
   script_frame(&s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, pp, 4);
@@ -1261,7 +1246,7 @@ static void case_24_reserved_bits(void) {
   snprintf(want, sizeof(want), "SETTINGS 0\n%s", ok1);
   const char *sent[] = {"RST_STREAM 2 REFUSED_STREAM\n", NULL};
   const char *no_goaway[] = {"GOAWAY", NULL};
-  case_spec p = {"24 promised id reserved bit", NULL, one_get, 0, want, sent,
+  case_spec p = {"24 promised id reserved bit", NULL, setup_one_get, 0, want, sent,
                  no_goaway, NULL};
   run_checked(&p, &s);
   script_free(&s);
@@ -1270,7 +1255,7 @@ static void case_24_reserved_bits(void) {
 static uint8_t big_data[16385 + 256];
 
 static void data_16384(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   script_headers(s, 1, 0, 0, ":status", "200", NULL);
   script_data(s, 1, big_data, 16384, 1, 0);
   /* The largest padded frame too: 1 + 16382 + 1 padding = 16384. */
@@ -1291,7 +1276,7 @@ static void case_25_data_at_max_frame_size(void) {
            (unsigned long long)script_hash(big_data, 16384),
            (unsigned long long)script_hash(big_data, 16382));
   const char *unsent[] = {"RST_STREAM", "GOAWAY", NULL};
-  case_spec c = {"25 DATA of 16384", NULL, two_gets, 0, want, NULL, unsent, NULL};
+  case_spec c = {"25 DATA of 16384", NULL, setup_two_gets, 0, want, NULL, unsent, NULL};
   run_checked(&c, &s);
   script_free(&s);
 }
@@ -1309,10 +1294,10 @@ static void refused_from_header(uint32_t length, uint8_t type, uint8_t flags,
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  two_gets(conn);
+  setup_two_gets(conn);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   /* A CONTINUATION needs an open field block to be legal at all. */
   if (type == H2_FRAME_CONTINUATION)
     script_frame(&s, H2_FRAME_HEADERS, 0, stream, "\x88", 1);
@@ -1342,7 +1327,7 @@ static void case_26_larger_advertised_limit(void) {
   o.max_frame_size = 32768;
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   data_16385(&s);
   respond_ok(&s, 3);
   char want[512], ok3[256];
@@ -1350,7 +1335,7 @@ static void case_26_larger_advertised_limit(void) {
   snprintf(want, sizeof(want),
            "SETTINGS 0\nHEADERS 1 200 :status=200\nDATA 1 16385 %016llx\nEND 1\n%s",
            (unsigned long long)script_hash(big_data, 16385), ok3);
-  case_spec c = {"26 16385 within 32 KiB frames", &o, two_gets, 0, want, NULL,
+  case_spec c = {"26 16385 within 32 KiB frames", &o, setup_two_gets, 0, want, NULL,
                  NULL, NULL};
   run_checked(&c, &s);
   script_free(&s);
@@ -1424,7 +1409,7 @@ static void push_promise_pad_too_long(h2_script *s) {
                "\x04\x00\x00\x00\x02\x00\x00\x00", 8);
 }
 static void pad_fills_frame(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   /* Pad Length = payload - 1: legal, the frames carry no data. */
   script_frame(s, H2_FRAME_HEADERS, H2_FLAG_PADDED | H2_FLAG_END_HEADERS, 1,
                "\x00\x88", 2);
@@ -1459,7 +1444,7 @@ static void case_28_padding_too_long(void) {
            "SETTINGS 0\nHEADERS 1 200 :status=200\nDATA 1 2 %016llx\nEND 1\n%s",
            (unsigned long long)script_hash("ok", 2), ok3);
   const char *unsent[] = {"RST_STREAM", "GOAWAY", NULL};
-  case_spec c = {"28 padding filling the frame", NULL, two_gets, 0, want, NULL,
+  case_spec c = {"28 padding filling the frame", NULL, setup_two_gets, 0, want, NULL,
                  unsent, NULL};
   run_checked(&c, &s);
   script_free(&s);
@@ -1546,7 +1531,7 @@ static void case_31_padding_accepted_and_credited(void) {
   o.flags = H2_CONN_MANUAL_FLOW_CONTROL;
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_headers(&s, 1, 0, 0, ":status", "200", NULL);
   for (int i = 0; i < 1000; i++) data_dirty_padding(&s, 1, "", 0, 255, 0);
   data_dirty_padding(&s, 1, "ok", 2, 200, 1);
@@ -1557,7 +1542,7 @@ static void case_31_padding_accepted_and_credited(void) {
            "SETTINGS 0\nHEADERS 1 200 :status=200\nDATA 1 2 %016llx\nEND 1\n%s",
            (unsigned long long)script_hash("ok", 2), ok3);
   const char *unsent[] = {"RST_STREAM", "GOAWAY", NULL};
-  case_spec c = {"31 padding credited", &o, two_gets, 0, want, NULL, unsent,
+  case_spec c = {"31 padding credited", &o, setup_two_gets, 0, want, NULL, unsent,
                  after_padding_credit};
   run_checked(&c, &s);
   script_free(&s);
@@ -1611,7 +1596,7 @@ static void case_33_ping_answered_first(void) {
   CHECK_EQ_INT(log.body_sent[0], 65535);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_window_update(&s, 0, 40000);
   script_window_update(&s, 1, 40000);
   script_ping(&s, 0, "\x00\xff\x01\xfe" "ping");
@@ -1694,7 +1679,7 @@ static void priority_6_on_1(h2_script *s) {
 
 /* PRIORITY on idle, unopened, far-future and even ids. */
 static void priority_anywhere(h2_script *s) {
-  open_server(s);
+  script_open_server(s);
   uint8_t p[5] = {0, 0, 0, 0, 0x10}; /* depends on stream 0 */
   static const uint32_t ids[] = {0x7fffffffu, 101, 7, 2, 1, 3};
   for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
@@ -1721,7 +1706,7 @@ static void case_36_priority_frames(void) {
    * stream's HEADERS was delivered before. */
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   priority_4_on_1(&s);
   script_data(&s, 1, "late", 4, 1, 0); /* in flight: dropped quietly */
   respond_ok(&s, 3);
@@ -1732,7 +1717,7 @@ static void case_36_priority_frames(void) {
            H2_ERR_STREAM_FRAME_SIZE, ok3);
   const char *sent[] = {"RST_STREAM 1 FRAME_SIZE_ERROR\n", NULL};
   const char *unsent[] = {"GOAWAY", "RST_STREAM 3", NULL};
-  case_spec c = {"36 PRIORITY of 4 on an open stream", NULL, two_gets, 0, want,
+  case_spec c = {"36 PRIORITY of 4 on an open stream", NULL, setup_two_gets, 0, want,
                  sent, unsent, NULL};
   run_checked(&c, &s);
   script_free(&s);
@@ -1743,7 +1728,7 @@ static void case_36_priority_frames(void) {
   /* PRIORITY on a stream that is closed (the response ended), even a
    * malformed one: nothing to reset, nothing to report. */
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   respond_ok(&s, 1);
   script_frame(&s, H2_FRAME_PRIORITY, 0, 1, "\x00\x00\x00\x00\x10", 5);
   script_frame(&s, H2_FRAME_PRIORITY, 0, 1, "\x00\x00\x00\x00", 4);
@@ -1752,7 +1737,7 @@ static void case_36_priority_frames(void) {
   ok_events(ok1, sizeof(ok1), 1);
   snprintf(want, sizeof(want), "SETTINGS 0\n%s%s", ok1, ok3);
   const char *quiet[] = {"GOAWAY", "RST_STREAM", NULL};
-  case_spec closed = {"36 PRIORITY on a closed stream", NULL, two_gets, 0, want,
+  case_spec closed = {"36 PRIORITY on a closed stream", NULL, setup_two_gets, 0, want,
                       NULL, quiet, NULL};
   run_checked(&closed, &s);
   script_free(&s);
@@ -1764,9 +1749,9 @@ static void case_36_priority_frames(void) {
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  one_get(conn);
+  setup_one_get(conn);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   conn_log log;
   memset(&log, 0, sizeof(log));
   feed(conn, &s, &log);
@@ -1844,7 +1829,7 @@ static void case_38_stream_frames_on_stream_0(void) {
 static void rich_response(h2_script *s) {
   static char long_value[301];
   memset(long_value, 'q', 300);
-  open_server(s);
+  script_open_server(s);
   script_headers(s, 1, 0, 40, ":status", "200", "content-type",
                  "text/html; charset=utf-8", "x-long", long_value,
                  "cache-control", "private, max-age=0", NULL);
@@ -1862,7 +1847,7 @@ static void run_split(const h2_script *s, size_t k, conn_log *log) {
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  two_gets(conn);
+  setup_two_gets(conn);
   conn_flush(conn, log);
   size_t cuts[2][2] = {{0, k}, {k, s->length}};
   for (int i = 0; i < 2; i++) {
@@ -1895,7 +1880,7 @@ static void case_39_split_everywhere(void) {
   CHECK(strstr(whole.events, "END 1\n") != NULL && strstr(whole.events, "END 3\n"));
   /* Per byte, sevens and random cuts. */
   const char *unsent[] = {"RST_STREAM", "GOAWAY", NULL};
-  case_spec c = {"39 cuts", NULL, two_gets, 0, whole.events, NULL, unsent, NULL};
+  case_spec c = {"39 cuts", NULL, setup_two_gets, 0, whole.events, NULL, unsent, NULL};
   run_checked(&c, &s);
   size_t failures = 0;
   for (size_t k = 1; k < s.length; k++) {
@@ -1921,7 +1906,7 @@ static void truncated_case(const char *name, void (*cut)(h2_script *),
                            const char *stream3) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   respond_ok(&s, 1);
   cut(&s);
   char want[1024], ok1[256];
@@ -1972,11 +1957,11 @@ static void case_40_truncated_connection(void) {
   /* Nothing at all after the preface SETTINGS. */
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   char want[256];
   snprintf(want, sizeof(want), "SETTINGS 0\nRESET 1 err=%d\nCONNERR 0 err=%d\nCLOSED 0\n",
            H2_ERR_CONNECTION_CLOSED, H2_ERR_CONNECTION_CLOSED);
-  case_spec c = {"40 closed after SETTINGS", NULL, one_get, 1, want, NULL, NULL, NULL};
+  case_spec c = {"40 closed after SETTINGS", NULL, setup_one_get, 1, want, NULL, NULL, NULL};
   run_checked(&c, &s);
   script_free(&s);
 }
@@ -1991,7 +1976,7 @@ static void case_40_truncated_connection(void) {
 static void case_40b_cut_in_padding_of_final_data(void) {
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   script_settings_ack(&s);
   script_headers(&s, 1, 0, 0, ":status", "200", NULL);
   /* DATA, PADDED | END_STREAM, length 20: Pad Length 10, 9 data bytes,
@@ -2008,7 +1993,7 @@ static void case_40b_cut_in_padding_of_final_data(void) {
            (unsigned long long)script_hash("abcdefghi", 9),
            H2_ERR_CONNECTION_CLOSED, H2_ERR_CONNECTION_CLOSED,
            H2_ERR_CONNECTION_CLOSED);
-  run_script_case("40 cut in the padding of a final DATA", NULL, two_gets, &s,
+  run_script_case("40 cut in the padding of a final DATA", NULL, setup_two_gets, &s,
                   1, want, NULL);
   script_free(&s);
 }
@@ -2031,7 +2016,7 @@ static void case_19b_enable_connect_protocol_0_then_1(void) {
   script_headers(&s, 1, 1, 0, ":status", "200", NULL);
   script_headers(&s, 3, 1, 0, ":status", "200", NULL);
   static const char *sent[] = {"SETTINGS 0 flags=1\nSETTINGS 0 flags=1\n", NULL};
-  run_script_case("19 ENABLE_CONNECT_PROTOCOL 0 then 1", NULL, two_gets, &s, 0,
+  run_script_case("19 ENABLE_CONNECT_PROTOCOL 0 then 1", NULL, setup_two_gets, &s, 0,
                   "SETTINGS 0\nSETTINGS 0\n"
                   "HEADERS 1 200 flags=1 :status=200\nEND 1\n"
                   "HEADERS 3 200 flags=1 :status=200\nEND 3\n",

@@ -148,14 +148,6 @@ static void b_free(block *b) {
 
 /* ---- Frames ---------------------------------------------------------------- */
 
-static const uint32_t no_settings[] = {0, 0};
-
-/* The usual opening: the server's SETTINGS and its ACK of ours. */
-static void open_server(h2_script *s) {
-  script_settings(s, no_settings, 0);
-  script_settings_ack(s);
-}
-
 /* One HEADERS frame with END_HEADERS carrying raw block bytes. */
 static void raw_headers(h2_script *s, uint32_t stream, int end_stream,
                         const void *bytes, size_t n) {
@@ -200,15 +192,8 @@ static void after_fault(h2_script *s) {
 
 /* ---- Requests -------------------------------------------------------------- */
 
-static void one_get(h2_conn *conn) { CHECK_EQ_INT(submit_get(conn, "/a"), 1); }
-
-static void two_gets(h2_conn *conn) {
-  CHECK_EQ_INT(submit_get(conn, "/a"), 1);
-  CHECK_EQ_INT(submit_get(conn, "/b"), 3);
-}
-
 static void three_gets(h2_conn *conn) {
-  two_gets(conn);
+  setup_two_gets(conn);
   CHECK_EQ_INT(submit_get(conn, "/c"), 5);
 }
 
@@ -235,14 +220,14 @@ static size_t baseline_peak(size_t cut_index) {
   if (cache[cut_index]) return cache[cut_index];
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88", 1);
   raw_headers(&s, 3, 1, "\x88", 1);
   test_alloc ta;
   test_alloc_init(&ta);
   h2_conn *conn;
   if (h2_conn_client_new(&conn, NULL, &ta.allocator) == 0) {
-    two_gets(conn);
+    setup_two_gets(conn);
     conn_log log;
     memset(&log, 0, sizeof(log));
     conn_run(conn, &s, script_cuts[cut_index], 1000 + cut_index, 0, &log);
@@ -393,14 +378,14 @@ static void fatal_case(const char *name, const h2_conn_options *o,
                        const uint64_t *counters) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   bad(&s);
   after_fault(&s);
   sbuf ev = {0};
   expect_fatal(&ev, before, open, nopen, code);
   want w = {.events = sb_str(&ev), .fatal = code};
   if (counters) memcpy(w.counters, counters, sizeof(w.counters));
-  run_case(name, o, two_gets, &s, &w);
+  run_case(name, o, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }
@@ -411,7 +396,7 @@ static void fatal_case(const char *name, const h2_conn_options *o,
 static void compression_case(const char *name, const void *bytes, size_t n) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88", 1);
   raw_headers(&s, 3, 1, bytes, n);
   after_fault(&s);
@@ -419,7 +404,7 @@ static void compression_case(const char *name, const void *bytes, size_t n) {
   expect_fatal(&ev, "HEADERS 1 200 flags=1 :status=200\nEND 1\n", stream_3, 1,
                H2_ERR_CONN_COMPRESSION);
   want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_COMPRESSION};
-  run_case(name, NULL, two_gets, &s, &w);
+  run_case(name, NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }
@@ -466,7 +451,7 @@ static void headers_for_queued(void) {
     conn_log log;
     memset(&log, 0, sizeof(log));
     conn_run(conn, &first, CUT_WHOLE, 1, 0, &log);
-    two_gets(conn);
+    setup_two_gets(conn);
     CHECK_EQ_INT(h2_conn_queued_streams(conn), 1);
     conn_run(conn, &bad, script_cuts[c], 1000 + c, 0, &log);
     CHECK(log.events && strcmp(log.events,
@@ -613,20 +598,20 @@ static void case_47_frames_after_server_rst(void) {
   for (int i = 0; i < 3; i++) {
     h2_script s;
     script_init(&s);
-    open_server(&s);
+    script_open_server(&s);
     bad[i](&s);
     after_fault(&s);
     sbuf ev = {0};
     expect_fatal(&ev, before, stream_3, 1, codes[i]);
     want w = {.events = sb_str(&ev), .unsent = no_rst, .fatal = codes[i]};
-    run_case(names[i], NULL, two_gets, &s, &w);
+    run_case(names[i], NULL, setup_two_gets, &s, &w);
     sb_free(&ev);
     script_free(&s);
   }
 }
 
 static void get_and_cancel_first(h2_conn *conn) {
-  two_gets(conn);
+  setup_two_gets(conn);
   CHECK_EQ_INT(h2_conn_reset_stream(conn, 1, H2_CANCEL), 0);
 }
 
@@ -652,7 +637,7 @@ static void case_48_frames_after_our_rst(void) {
   o.connection_window_size = 65535; /* so the DATA below is > 3 windows */
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0); /* our SETTINGS not yet ACKed */
+  script_settings(&s, script_no_settings, 0); /* our SETTINGS not yet ACKed */
   static uint8_t chunk[16384];
   memset(chunk, 'z', sizeof(chunk));
   for (int i = 0; i < AFTER_RST_FRAMES - 1; i++)
@@ -713,7 +698,7 @@ static void many_reset(h2_conn *conn) {
 static void case_49_frames_on_long_closed_stream(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   long_closed(&s);
   char events[256];
   snprintf(events, sizeof(events),
@@ -722,13 +707,13 @@ static void case_49_frames_on_long_closed_stream(void) {
            hash_of("ok"));
   static const char *const unsent[] = {"RST_STREAM", NULL};
   want w = {.events = events, .unsent = unsent};
-  run_case("49 control frames on a closed stream", NULL, two_gets, &s, &w);
+  run_case("49 control frames on a closed stream", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 
   /* The memory of resets is 64 streams: DATA for the 2nd oldest is still
    * dropped quietly, DATA for the oldest (forgotten) is STREAM_CLOSED. */
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_data(&s, 3, "x", 1, 0, 0);
   script_data(&s, 1, "x", 1, 0, 0);
   after_fault(&s);
@@ -746,7 +731,7 @@ static void case_49_frames_on_long_closed_stream(void) {
 static void server_rst_case(uint32_t code, int error, int flags, int prior) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   if (prior) {
     raw_headers(&s, 1, 0, "\x88", 1);
     script_data(&s, 1, "part", 4, 0, 0);
@@ -764,7 +749,7 @@ static void server_rst_case(uint32_t code, int error, int flags, int prior) {
   want w = {.events = sb_str(&ev), .unsent = unsent};
   char name[64];
   snprintf(name, sizeof(name), "50 server RST_STREAM 0x%x", code);
-  run_case(name, NULL, two_gets, &s, &w);
+  run_case(name, NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }
@@ -807,7 +792,7 @@ static void check_upload_stopped(h2_conn *conn, const conn_log *log) {
 static void case_51_rst_no_error_while_uploading(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, "\x88", 1);
   script_data(&s, 1, "done", 4, 1, 0);
   script_rst(&s, 1, H2_NO_ERROR);
@@ -830,7 +815,7 @@ static void case_51_rst_no_error_while_uploading(void) {
 static void case_52_server_answers_out_of_order(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 5, 0, "\x88", 1);
   script_data(&s, 5, "five", 4, 1, 0);
   raw_headers(&s, 1, 1, "\x88", 1);
@@ -858,7 +843,7 @@ static void ids_never_reused(void) {
   conn_log log;
   memset(&log, 0, sizeof(log));
   conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
-  two_gets(conn);
+  setup_two_gets(conn);
   CHECK_EQ_INT(h2_conn_reset_stream(conn, 3, H2_CANCEL), 0);
   CHECK_EQ_INT(submit_get(conn, "/c"), 5);
   script_free(&s);
@@ -871,10 +856,10 @@ static void goaway_refuses_new_streams(void) {
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
   CHECK(h2_conn_can_submit(conn));
-  one_get(conn);
+  setup_one_get(conn);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_goaway(&s, 1, H2_NO_ERROR, "");
   conn_log log;
   memset(&log, 0, sizeof(log));
@@ -902,7 +887,7 @@ static void ids_exhausted(void) {
   /* The streams already open complete normally. */
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, H2_MAX_STREAM_ID - 2, 1, "\x88", 1);
   raw_headers(&s, H2_MAX_STREAM_ID, 1, "\x88", 1);
   conn_log log;
@@ -942,7 +927,7 @@ static void get_three_cancel_middle(h2_conn *conn) {
 static void case_54_window_update_on_closed(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88", 1);
   script_window_update(&s, 1, 1);
   script_window_update(&s, 3, 0x7fffffff); /* would even overflow */
@@ -1029,12 +1014,12 @@ static void case_57_continuation_without_block(void) {
   h2_script s;
   script_init(&s);
   script_frame(&s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, "\x88", 1);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   after_fault(&s);
   want w = {.events = "RESET 1 err=-901\nRESET 3 err=-901\n"
                       "CONNERR 0 err=-901\nCLOSED 0\n",
             .fatal = H2_ERR_CONN_PROTOCOL};
-  run_case("57 CONTINUATION as first frame", NULL, two_gets, &s, &w);
+  run_case("57 CONTINUATION as first frame", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 }
 
@@ -1054,13 +1039,13 @@ static void case_58_valid_continuations(void) {
   size_t cuts[] = {5, 14};
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block_at(&s, 1, 1, &b, cuts, 2, 0);
   raw_headers(&s, 3, 1, "\x88", 1);
   want w = {.events = "SETTINGS 0\n"
                       "HEADERS 1 200 flags=1 :status=200 x-first=one x-second=two\n"
                       "END 1\nHEADERS 3 200 flags=1 :status=200\nEND 3\n"};
-  run_case("58 HEADERS + 2 CONTINUATIONs", NULL, two_gets, &s, &w);
+  run_case("58 HEADERS + 2 CONTINUATIONs", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 
   /* Fed in two parts: after HEADERS(END_STREAM) and the first
@@ -1068,14 +1053,14 @@ static void case_58_valid_continuations(void) {
   h2_script part1, part2;
   script_init(&part1);
   script_init(&part2);
-  open_server(&part1);
+  script_open_server(&part1);
   script_frame(&part1, H2_FRAME_HEADERS, H2_FLAG_END_STREAM, 1, b.p, 5);
   script_frame(&part1, H2_FRAME_CONTINUATION, 0, 1, b.p + 5, 9);
   script_frame(&part2, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, b.p + 14,
                b.n - 14);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
-  two_gets(conn);
+  setup_two_gets(conn);
   conn_log log;
   memset(&log, 0, sizeof(log));
   conn_run(conn, &part1, CUT_BYTES, 1, 0, &log);
@@ -1124,7 +1109,7 @@ static void case_59_continuation_flood(void) {
   counters[H2_COUNTER_CONTINUATION_FLOOD] = 1;
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   continuation_flood(&s);
   after_fault(&s);
   sbuf ev = {0};
@@ -1134,19 +1119,19 @@ static void case_59_continuation_flood(void) {
   want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_ENHANCE_YOUR_CALM,
             .extra_peak = 65536 + 16384};
   memcpy(w.counters, counters, sizeof(counters));
-  run_case("59 16 KB CONTINUATION flood", NULL, two_gets, &s, &w);
+  run_case("59 16 KB CONTINUATION flood", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 
   /* 100-byte CONTINUATIONs: the frame count (8) fires long before the
    * byte cap. */
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   small_continuation_flood(&s);
   after_fault(&s);
   /* Budget: a frame buffer, and the list of the 500 fields the cap lets
    * it keep (24-byte entries, 512 slots, plus their bytes). */
   w.extra_peak = 16384 + 32768;
-  run_case("59 small CONTINUATION flood", NULL, two_gets, &s, &w);
+  run_case("59 small CONTINUATION flood", NULL, setup_two_gets, &s, &w);
   script_free(&s);
   sb_free(&ev);
 }
@@ -1171,12 +1156,12 @@ static void case_60_empty_continuation_flood(void) {
              2, H2_ERR_CONN_ENHANCE_YOUR_CALM, counters);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   empty_continuations(&s, 8, 1);
   raw_headers(&s, 3, 1, "\x88", 1);
   want w = {.events = "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200\nEND 1\n"
                       "HEADERS 3 200 flags=1 :status=200\nEND 3\n"};
-  run_case("60 eight empty CONTINUATIONs", NULL, two_gets, &s, &w);
+  run_case("60 eight empty CONTINUATIONs", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 }
 
@@ -1201,7 +1186,7 @@ static void case_61_hpack_bomb(void) {
   bomb_block(&b, 16000);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   after_fault(&s);
   b_free(&b);
@@ -1213,7 +1198,7 @@ static void case_61_hpack_bomb(void) {
   want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_ENHANCE_YOUR_CALM,
             .extra_peak = 65536 * 3 / 2 + 16384 + 8192,
             .ignored_counters = 1u << H2_COUNTER_HEADER_LIST_TOO_LARGE};
-  run_case("61 HPACK bomb", NULL, two_gets, &s, &w);
+  run_case("61 HPACK bomb", NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 
@@ -1221,7 +1206,7 @@ static void case_61_hpack_bomb(void) {
    * fed the table (stream 3 refers to the entry it added). */
   bomb_block(&b, 20);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   raw_headers(&s, 3, 1, "\x88\xbe", 2);
   b_free(&b);
@@ -1233,7 +1218,7 @@ static void case_61_hpack_bomb(void) {
   want w2 = {.events = sb_str(&ev), .sent = sent,
              .extra_peak = 65536 * 3 / 2 + 16384 + 8192};
   w2.counters[H2_COUNTER_HEADER_LIST_TOO_LARGE] = 1;
-  run_case("61 over the header budget", NULL, two_gets, &s, &w2);
+  run_case("61 over the header budget", NULL, setup_two_gets, &s, &w2);
   sb_free(&ev);
   script_free(&s);
 
@@ -1241,7 +1226,7 @@ static void case_61_hpack_bomb(void) {
    * yet the 4x guard still fires (nothing is stored). */
   bomb_block(&b, 16000);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   after_fault(&s);
   b_free(&b);
@@ -1270,7 +1255,7 @@ static void case_62_many_tiny_fields(void) {
   tiny_fields_block(&b, 499, "a");
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   raw_headers(&s, 3, 1, "\x88", 1);
   b_free(&b);
@@ -1279,14 +1264,14 @@ static void case_62_many_tiny_fields(void) {
   for (int i = 0; i < 499; i++) sb_printf(&ev, " a=");
   sb_printf(&ev, "\nEND 1\nHEADERS 3 200 flags=1 :status=200\nEND 3\n");
   want w = {.events = sb_str(&ev)};
-  run_case("62 500 fields", NULL, two_gets, &s, &w);
+  run_case("62 500 fields", NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 
   /* 501: the stream is reset, the connection lives. */
   tiny_fields_block(&b, 500, "a");
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   raw_headers(&s, 3, 1, "\x88", 1);
   b_free(&b);
@@ -1294,20 +1279,20 @@ static void case_62_many_tiny_fields(void) {
                        "HEADERS 3 200 flags=1 :status=200\nEND 3\n",
              .sent = rst1};
   w2.counters[H2_COUNTER_TOO_MANY_FIELDS] = 1;
-  run_case("62 501 fields", NULL, two_gets, &s, &w2);
+  run_case("62 501 fields", NULL, setup_two_gets, &s, &w2);
   script_free(&s);
 
   /* An empty name is malformed. */
   tiny_fields_block(&b, 1, "");
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   raw_headers(&s, 3, 1, "\x88", 1);
   b_free(&b);
   want w3 = w2;
   memset(w3.counters, 0, sizeof(w3.counters));
   w3.counters[H2_COUNTER_MALFORMED_RESPONSE] = 1;
-  run_case("62 empty name", NULL, two_gets, &s, &w3);
+  run_case("62 empty name", NULL, setup_two_gets, &s, &w3);
   script_free(&s);
 
   /* 100,000 empty fields: 32 bytes each reach 4x the budget at the
@@ -1315,7 +1300,7 @@ static void case_62_many_tiny_fields(void) {
    * with nothing stored beyond the field cap. */
   tiny_fields_block(&b, 100000, "");
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   after_fault(&s);
   b_free(&b);
@@ -1325,7 +1310,7 @@ static void case_62_many_tiny_fields(void) {
   want w4 = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_ENHANCE_YOUR_CALM,
              .extra_peak = 16384 + 20480,
              .ignored_counters = 1u << H2_COUNTER_HEADER_LIST_TOO_LARGE};
-  run_case("62 100,000 empty fields", NULL, two_gets, &s, &w4);
+  run_case("62 100,000 empty fields", NULL, setup_two_gets, &s, &w4);
   sb_free(&ev);
   script_free(&s);
 }
@@ -1353,13 +1338,13 @@ static void case_64_overlong_integer(void) {
   compression_case("64 over-long size update", "\x3f\x80\x80\x80\x80\x80\x00\x88", 8);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   /* A size update of 31 in prefix + 5 octets, then :status 200. */
   raw_headers(&s, 1, 1, "\x3f\x80\x80\x80\x80\x00\x88", 7);
   raw_headers(&s, 3, 1, "\x88", 1);
   want w = {.events = "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200\nEND 1\n"
                       "HEADERS 3 200 flags=1 :status=200\nEND 3\n"};
-  run_case("64 prefix + 5 octets", NULL, two_gets, &s, &w);
+  run_case("64 prefix + 5 octets", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 }
 
@@ -1369,7 +1354,7 @@ static void bounded_compression_case(const char *name, const block *b,
                                      size_t extra) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88", 1);
   send_block(&s, 3, 1, b, 16384);
   after_fault(&s);
@@ -1378,7 +1363,7 @@ static void bounded_compression_case(const char *name, const block *b,
                H2_ERR_CONN_COMPRESSION);
   want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_COMPRESSION,
             .extra_peak = extra};
-  run_case(name, NULL, two_gets, &s, &w);
+  run_case(name, NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }
@@ -1459,12 +1444,12 @@ static void case_68_huffman_errors(void) {
   /* Control: the correct encoding is accepted. */
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88\x00\x01x\x81\x1f", 6);
   raw_headers(&s, 3, 1, "\x88", 1);
   want w = {.events = "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200 x=a\nEND 1\n"
                       "HEADERS 3 200 flags=1 :status=200\nEND 3\n"};
-  run_case("68 valid Huffman", NULL, two_gets, &s, &w);
+  run_case("68 valid Huffman", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 }
 
@@ -1484,7 +1469,7 @@ static void case_69_huffman_max_expansion(void) {
     b_huff(&b, value, sizes[k]);
     h2_script s;
     script_init(&s);
-    open_server(&s);
+    script_open_server(&s);
     send_block(&s, 1, 1, &b, 16384);
     raw_headers(&s, 3, 1, "\x88", 1);
     sbuf ev = {0};
@@ -1493,7 +1478,7 @@ static void case_69_huffman_max_expansion(void) {
     want w = {.events = sb_str(&ev)};
     char name[64];
     snprintf(name, sizeof(name), "69 %zu 5-bit symbols", sizes[k]);
-    run_case(name, NULL, two_gets, &s, &w);
+    run_case(name, NULL, setup_two_gets, &s, &w);
     sb_free(&ev);
     script_free(&s);
     b_free(&b);
@@ -1508,12 +1493,12 @@ static void case_70_size_update_too_large(void) {
   compression_case("70 size update 2^32-1", "\x3f\xe0\xff\xff\xff\x0f\x88", 7);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x3f\xe1\x1f\x88", 4); /* 4096 is fine */
   raw_headers(&s, 3, 1, "\x88", 1);
   want w = {.events = "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200\nEND 1\n"
                       "HEADERS 3 200 flags=1 :status=200\nEND 3\n"};
-  run_case("70 size update 4096", NULL, two_gets, &s, &w);
+  run_case("70 size update 4096", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 }
 
@@ -1543,7 +1528,7 @@ static void case_72_size_update_required_after_ack(void) {
   o.header_table_size = 1; /* 0 would mean "default" in the options */
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   raw_headers(&s, 1, 1, "\x88\x40\x01" "a\x01" "b", 6); /* before the ACK */
   raw_headers(&s, 3, 1, "\x88\xbe", 2);
   script_settings_ack(&s);
@@ -1562,7 +1547,7 @@ static void case_72_size_update_required_after_ack(void) {
 
   /* With the update the block is accepted and the table is empty. */
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   raw_headers(&s, 1, 1, "\x88\x40\x01" "a\x01" "b", 6);
   script_settings_ack(&s);
   raw_headers(&s, 3, 1, "\x20\x88", 2);
@@ -1580,7 +1565,7 @@ static void case_72_size_update_required_after_ack(void) {
 static void case_73_several_size_updates(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88\x40\x01" "a\x01" "b", 6);
   raw_headers(&s, 3, 1, "\x20\x3f\xe1\x1f\x88", 5); /* 0 then 4096 */
   raw_headers(&s, 5, 1, "\x88", 1);
@@ -1614,7 +1599,7 @@ static void case_74_entry_larger_than_table(void) {
   big_entry_block(&b);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   raw_headers(&s, 3, 1, "\x88", 1);
   sbuf ev = {0};
@@ -1622,13 +1607,13 @@ static void case_74_entry_larger_than_table(void) {
   sb_repeat(&ev, 'v', 5000);
   sb_printf(&ev, "\nEND 1\nHEADERS 3 200 flags=1 :status=200\nEND 3\n");
   want w = {.events = sb_str(&ev)};
-  run_case("74 entry larger than the table", NULL, two_gets, &s, &w);
+  run_case("74 entry larger than the table", NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 
   /* The table is really empty: a reference to 62 afterwards fails. */
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   raw_headers(&s, 3, 1, "\x88\xbe", 2);
   after_fault(&s);
@@ -1636,7 +1621,7 @@ static void case_74_entry_larger_than_table(void) {
   sb_repeat(&ev, 'v', 5000);
   sb_printf(&ev, "\nEND 1\nRESET 3 err=-909\nCONNERR 0 err=-909\nCLOSED 0\n");
   want w2 = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_COMPRESSION};
-  run_case("74 table emptied", NULL, two_gets, &s, &w2);
+  run_case("74 table emptied", NULL, setup_two_gets, &s, &w2);
   sb_free(&ev);
   script_free(&s);
   b_free(&b);
@@ -1658,7 +1643,7 @@ static void case_75_name_evicted_by_own_insertion(void) {
   b_str(&b, z, 100);                /* ... whose insertion evicts both */
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 1000);
   raw_headers(&s, 3, 1, "\x88\xbe", 2); /* the new entry, alone now */
   b_free(&b);
@@ -1667,7 +1652,7 @@ static void case_75_name_evicted_by_own_insertion(void) {
                  "END 1\nHEADERS 3 200 flags=1 :status=200 %s=%s\nEND 3\n",
             long_name, long_value, long_name, z, long_name, z);
   want w = {.events = sb_str(&ev)};
-  run_case("75 name evicted by its own insertion", NULL, two_gets, &s, &w);
+  run_case("75 name evicted by its own insertion", NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }
@@ -1676,12 +1661,12 @@ static void case_75_name_evicted_by_own_insertion(void) {
 static void case_76_duplicate_entries(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88\x40\x01" "d\x01" "1\x40\x01" "d\x01" "1\xbe\xbf", 13);
   raw_headers(&s, 3, 1, "\x88\xbf\xbe", 3);
   want w = {.events = "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200 d=1 d=1 d=1 d=1\n"
                       "END 1\nHEADERS 3 200 flags=1 :status=200 d=1 d=1\nEND 3\n"};
-  run_case("76 duplicate entries", NULL, two_gets, &s, &w);
+  run_case("76 duplicate entries", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 }
 
@@ -1720,7 +1705,7 @@ static void case_77_discarded_blocks_keep_table(void) {
   for (int kind = 0; kind < 3; kind++) {
     h2_script s;
     script_init(&s);
-    open_server(&s);
+    script_open_server(&s);
     discarded_block(&s, kind);
     raw_headers(&s, 3, 1, "\x88\xbe", 2);
     sbuf ev = {0};
@@ -1732,7 +1717,7 @@ static void case_77_discarded_blocks_keep_table(void) {
     if (kind == 2) w.counters[H2_COUNTER_HEADER_LIST_TOO_LARGE] = 1;
     const char *names[] = {"77 block for a stream we reset",
                            "77 malformed response", "77 oversized response"};
-    run_case(names[kind], NULL, kind ? two_gets : get_and_cancel_first, &s, &w);
+    run_case(names[kind], NULL, kind ? setup_two_gets : get_and_cancel_first, &s, &w);
     sb_free(&ev);
     script_free(&s);
   }
@@ -1770,14 +1755,14 @@ static void case_78_value_across_50_continuations(void) {
   for (size_t i = 2; i < 50; i++) cuts[i] = cuts[1] + (i - 1) * step - (i % 3);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block_at(&s, 1, 1, &b, cuts, 50, 0);
   raw_headers(&s, 3, 1, "\x88", 1);
   sbuf ev = {0};
   sb_printf(&ev, "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200 x-name=%s\nEND 1\n"
                  "HEADERS 3 200 flags=1 :status=200\nEND 3\n", value);
   want w = {.events = sb_str(&ev)};
-  run_case("78 value across 50 CONTINUATIONs", &o, two_gets, &s, &w);
+  run_case("78 value across 50 CONTINUATIONs", &o, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
   b_free(&b);
@@ -1793,11 +1778,11 @@ static void case_78_value_across_50_continuations(void) {
   b_str(&b, "x", 1);
   b_huff(&b, value, 50000);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 1);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, &o, NULL) == 0);
-  one_get(conn);
+  setup_one_get(conn);
   conn_log log;
   memset(&log, 0, sizeof(log));
   clock_t start = clock();
@@ -1854,7 +1839,7 @@ static void case_79_huge_field(void) {
 static void case_80_size_zero_then_index_62(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88\x40\x01" "a\x01" "b\xbe", 7);
   raw_headers(&s, 3, 1, "\x20\xbe", 2);
   after_fault(&s);
@@ -1862,12 +1847,12 @@ static void case_80_size_zero_then_index_62(void) {
   expect_fatal(&ev, "HEADERS 1 200 flags=1 :status=200 a=b a=b\nEND 1\n",
                stream_3, 1, H2_ERR_CONN_COMPRESSION);
   want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_COMPRESSION};
-  run_case("80 size 0 then index 62", NULL, two_gets, &s, &w);
+  run_case("80 size 0 then index 62", NULL, setup_two_gets, &s, &w);
   script_free(&s);
 
   /* Back to 4096 in the same block: the table is still empty. */
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 1, "\x88\x40\x01" "a\x01" "b", 6);
   raw_headers(&s, 3, 1, "\x20\x3f\xe1\x1f\xbe", 5);
   after_fault(&s);
@@ -1875,7 +1860,7 @@ static void case_80_size_zero_then_index_62(void) {
   expect_fatal(&ev, "HEADERS 1 200 flags=1 :status=200 a=b\nEND 1\n", stream_3,
                1, H2_ERR_CONN_COMPRESSION);
   w.events = sb_str(&ev);
-  run_case("80 size 0, 4096, then index 62", NULL, two_gets, &s, &w);
+  run_case("80 size 0, 4096, then index 62", NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }

@@ -48,7 +48,7 @@ static void case_61_more_bomb_is_counted(void) {
   bomb_block(&b, 16000);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   send_block(&s, 1, 1, &b, 16384);
   after_fault(&s);
   b_free(&b);
@@ -56,7 +56,7 @@ static void case_61_more_bomb_is_counted(void) {
   expect_fatal(&ev, "", streams_1_3, 2, H2_ERR_CONN_ENHANCE_YOUR_CALM);
   want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_ENHANCE_YOUR_CALM};
   w.counters[H2_COUNTER_HEADER_LIST_TOO_LARGE] = 1;
-  run_case("61 HPACK bomb counted", NULL, two_gets, &s, &w);
+  run_case("61 HPACK bomb counted", NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }
@@ -71,7 +71,7 @@ static void case_72_more_table_size_zero(void) {
   o.flags |= H2_CONN_NO_HEADER_TABLE;
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   raw_headers(&s, 1, 1, "\x88", 1); /* before the ACK: fine */
   script_settings_ack(&s);
   raw_headers(&s, 3, 1, "\x88", 1); /* after the ACK, no size update */
@@ -80,7 +80,7 @@ static void case_72_more_table_size_zero(void) {
   expect_fatal(&ev, "HEADERS 1 200 flags=1 :status=200\nEND 1\n", stream_3, 1,
                H2_ERR_CONN_COMPRESSION);
   want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_COMPRESSION};
-  run_case("72 table size 0", &o, two_gets, &s, &w);
+  run_case("72 table size 0", &o, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);
 }

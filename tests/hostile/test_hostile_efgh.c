@@ -99,20 +99,6 @@ static void raw_headers(h2_script *s, uint32_t stream, int end_stream, ...) {
 
 /* ---- Common scripts and setups ------------------------------------------- */
 
-static const uint32_t no_settings[] = {0, 0};
-
-static void open_server(h2_script *s) {
-  script_settings(s, no_settings, 0);
-  script_settings_ack(s);
-}
-
-static void one_get(h2_conn *conn) { CHECK_EQ_INT(submit_get(conn, "/a"), 1); }
-
-static void two_gets(h2_conn *conn) {
-  CHECK_EQ_INT(submit_get(conn, "/a"), 1);
-  CHECK_EQ_INT(submit_get(conn, "/b"), 3);
-}
-
 static void four_gets(h2_conn *conn) {
   for (int i = 0; i < 4; i++) CHECK_EQ_INT(submit_get(conn, "/x"), 1 + 2 * i);
 }
@@ -171,7 +157,7 @@ static void stream_error_case_ex(const char *name, setup_fn setup,
                                  int code, const char *rst, int counter) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   append_script(&s, bad);
   ok_response(&s, 3);
   char ok[256];
@@ -180,9 +166,9 @@ static void stream_error_case_ex(const char *name, setup_fn setup,
   snprintf(want, sizeof(want), "SETTINGS 0\n%sRESET 1 err=%d flags=4\n%s",
            before, code, ok);
   const char *sent[] = {rst, NULL};
-  run_script_case(name, NULL, setup ? setup : two_gets, &s, 0, want, sent);
+  run_script_case(name, NULL, setup ? setup : setup_two_gets, &s, 0, want, sent);
   if (counter >= 0) {
-    uint64_t got = counter_after(NULL, setup ? setup : two_gets, &s, counter);
+    uint64_t got = counter_after(NULL, setup ? setup : setup_two_gets, &s, counter);
     if (got != 1) {
       fprintf(stderr, "--- %s: counter %d is %llu, want 1\n", name, counter,
               (unsigned long long)got);
@@ -216,13 +202,13 @@ static void valid_case(const char *name, setup_fn setup, const h2_script *good,
                        const char *lines) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   append_script(&s, good);
   ok_response(&s, 3);
   char ok[256], want[16384];
   ok_lines(ok, sizeof(ok), 3);
   snprintf(want, sizeof(want), "SETTINGS 0\n%s%s", lines, ok);
-  run_script_case(name, NULL, setup ? setup : two_gets, &s, 0, want, NULL);
+  run_script_case(name, NULL, setup ? setup : setup_two_gets, &s, 0, want, NULL);
   script_free(&s);
 }
 
@@ -235,7 +221,7 @@ static void conn_error_case(const char *name, const h2_conn_options *o,
                             const char *goaway) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   append_script(&s, bad);
   for (int id = 1; id <= 7; id += 2) raw_headers(&s, (uint32_t)id, 1, ":status", "200", NULL);
   char want[4096];
@@ -692,7 +678,7 @@ static void case_99_interim_flood(void) {
    * far below the 10 MB sent. */
   h2_script f;
   script_init(&f);
-  open_server(&f);
+  script_open_server(&f);
   for (int i = 0; i < 10000; i++) script_interim(&f, 1, 1000);
   raw_headers(&f, 1, 1, ":status", "200", NULL);
   ok_response(&f, 3);
@@ -702,7 +688,7 @@ static void case_99_interim_flood(void) {
     test_alloc_init(&ta);
     h2_conn *conn;
     REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-    two_gets(conn);
+    setup_two_gets(conn);
     conn_log log;
     memset(&log, 0, sizeof(log));
     conn_run(conn, &f, cuts[c], 5, 0, &log);
@@ -775,7 +761,7 @@ static void case_102_headers_after_trailers(void) {
   raw_headers(&b, 1, 0, ":status", "200", NULL);
   raw_headers(&b, 1, 1, "x-t", "1", NULL);
   raw_headers(&b, 1, 1, "x-u", "2", NULL);
-  conn_error_case("102 HEADERS after trailers", NULL, two_gets, &b,
+  conn_error_case("102 HEADERS after trailers", NULL, setup_two_gets, &b,
                   "HEADERS 1 200 :status=200\nTRAILERS 1 flags=1 x-t=1\nEND 1\n",
                   open_3, H2_ERR_CONN_STREAM_CLOSED, "GOAWAY last=0 STREAM_CLOSED\n");
   script_free(&b);
@@ -837,7 +823,7 @@ static void case_104_window_update_zero(void) {
 
   script_init(&b);
   script_window_update(&b, 0, 0);
-  conn_error_case("104 WINDOW_UPDATE 0 on the connection", NULL, two_gets, &b,
+  conn_error_case("104 WINDOW_UPDATE 0 on the connection", NULL, setup_two_gets, &b,
                   "", open_1_3, H2_ERR_CONN_PROTOCOL, "GOAWAY last=0 PROTOCOL_ERROR\n");
   script_free(&b);
 }
@@ -874,20 +860,20 @@ static void case_105_window_overflow(void) {
   script_init(&g);
   script_window_update(&g, 1, 2147418112u);
   raw_headers(&g, 1, 1, ":status", "200", NULL);
-  valid_case("105 stream window at 2^31-1", two_gets, &g,
+  valid_case("105 stream window at 2^31-1", setup_two_gets, &g,
              "HEADERS 1 200 flags=1 :status=200\nEND 1\n");
   script_free(&g);
 
   script_init(&b);
   script_window_update(&b, 0, 2147418113u);
-  conn_error_case("105 connection window to 2^31", NULL, two_gets, &b, "",
+  conn_error_case("105 connection window to 2^31", NULL, setup_two_gets, &b, "",
                   open_1_3, H2_ERR_CONN_FLOW_CONTROL,
                   "GOAWAY last=0 FLOW_CONTROL_ERROR\n");
   script_free(&b);
   script_init(&b);
   script_window_update(&b, 0, 0x7fff0000u);
   script_window_update(&b, 0, 0x10000u);
-  conn_error_case("105 connection window in two steps", NULL, two_gets, &b, "",
+  conn_error_case("105 connection window in two steps", NULL, setup_two_gets, &b, "",
                   open_1_3, H2_ERR_CONN_FLOW_CONTROL,
                   "GOAWAY last=0 FLOW_CONTROL_ERROR\n");
   script_free(&b);
@@ -928,7 +914,7 @@ static void case_106_data_beyond_windows(void) {
   h2_conn_options o = manual_options(0);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
   script_body(&s, 1, 65535 + 16, 1);
   ok_response(&s, 3);
@@ -942,8 +928,8 @@ static void case_106_data_beyond_windows(void) {
            "RESET 1 err=-103 flags=4\n%s",
            (unsigned long long)body_hash(1, 49152), ok);
   static const char *rst[] = {"RST_STREAM 1 FLOW_CONTROL_ERROR\n", NULL};
-  run_script_case("106 stream window overrun", &o, two_gets, &s, 0, want, rst);
-  CHECK_EQ_INT(counter_after(&o, two_gets, &s, H2_COUNTER_FLOW_CONTROL_VIOLATION), 1);
+  run_script_case("106 stream window overrun", &o, setup_two_gets, &s, 0, want, rst);
+  CHECK_EQ_INT(counter_after(&o, setup_two_gets, &s, H2_COUNTER_FLOW_CONTROL_VIOLATION), 1);
   script_free(&s);
 
   /* Connection window of 100000: 60000 on stream 1, then 40001 on stream
@@ -963,7 +949,7 @@ static void case_106_data_beyond_windows(void) {
            "DATA 1 60000 %016llx\nDATA 3 32768 %016llx\n",
            (unsigned long long)body_hash(1, 60000),
            (unsigned long long)body_hash(3, 32768));
-  conn_error_case("106 connection window overrun", &o, two_gets, &b, before,
+  conn_error_case("106 connection window overrun", &o, setup_two_gets, &b, before,
                   open_1_3, H2_ERR_CONN_FLOW_CONTROL,
                   "GOAWAY last=0 FLOW_CONTROL_ERROR\n");
   script_free(&b);
@@ -980,10 +966,10 @@ static void case_107_application_stops_reading(void) {
     test_alloc_init(&ta);
     h2_conn *conn;
     REQUIRE(h2_conn_client_new(&conn, &o, &ta.allocator) == 0);
-    two_gets(conn);
+    setup_two_gets(conn);
     h2_script s;
     script_init(&s);
-    open_server(&s);
+    script_open_server(&s);
     raw_headers(&s, 1, 0, ":status", "200", NULL);
     raw_headers(&s, 3, 0, ":status", "200", NULL);
     script_body(&s, 1, 65535, 0); /* stream 1's whole window */
@@ -1202,7 +1188,7 @@ static void case_108_tiny_window_updates(void) {
 static void case_109_ping_flood(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   for (int i = 0; i < 100000; i++) script_ping(&s, 0, "pingpong");
   raw_headers(&s, 1, 1, ":status", "200", NULL); /* never parsed */
   static const int cuts[] = {CUT_WHOLE, CUT_SEVEN, CUT_RANDOM, CUT_BYTES};
@@ -1211,7 +1197,7 @@ static void case_109_ping_flood(void) {
     test_alloc_init(&ta);
     h2_conn *conn;
     REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-    one_get(conn);
+    setup_one_get(conn);
     /* The server reads our first flight, then nothing more. */
     sent_stats st;
     memset(&st, 0, sizeof(st));
@@ -1270,7 +1256,7 @@ static void case_109_ping_flood(void) {
   int preface = 0;
   drain(conn, &st, &preface);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   feed(conn, &s);
   script_free(&s);
   script_init(&s);
@@ -1294,17 +1280,17 @@ static void case_110_empty_frame_flood(void) {
   script_init(&b);
   raw_headers(&b, 1, 0, ":status", "200", NULL);
   for (int i = 0; i < 10001; i++) script_data(&b, 1, NULL, 0, 0, 0);
-  conn_error_case("110 empty DATA flood", NULL, two_gets, &b,
+  conn_error_case("110 empty DATA flood", NULL, setup_two_gets, &b,
                   "HEADERS 1 200 :status=200\n", open_1_3,
                   H2_ERR_CONN_ENHANCE_YOUR_CALM, "GOAWAY last=0 ENHANCE_YOUR_CALM\n");
   /* Whichever guard fires first (the small-DATA budget or the glitch
    * bucket), it is counted. */
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   append_script(&s, &b);
-  uint64_t small = counter_after(NULL, two_gets, &s, H2_COUNTER_SMALL_DATA_FLOOD);
-  uint64_t glitch = counter_after(NULL, two_gets, &s, H2_COUNTER_GLITCH_FLOOD);
+  uint64_t small = counter_after(NULL, setup_two_gets, &s, H2_COUNTER_SMALL_DATA_FLOOD);
+  uint64_t glitch = counter_after(NULL, setup_two_gets, &s, H2_COUNTER_GLITCH_FLOOD);
   CHECK_EQ_INT(small + glitch, 1);
   script_free(&s);
   script_free(&b);
@@ -1313,13 +1299,13 @@ static void case_110_empty_frame_flood(void) {
   script_init(&b);
   script_frame(&b, H2_FRAME_HEADERS, 0, 1, "\x88", 1);
   for (int i = 0; i < 100; i++) script_frame(&b, H2_FRAME_CONTINUATION, 0, 1, NULL, 0);
-  conn_error_case("110 empty CONTINUATION flood", NULL, two_gets, &b, "",
+  conn_error_case("110 empty CONTINUATION flood", NULL, setup_two_gets, &b, "",
                   open_1_3, H2_ERR_CONN_ENHANCE_YOUR_CALM,
                   "GOAWAY last=0 ENHANCE_YOUR_CALM\n");
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   append_script(&s, &b);
-  CHECK_EQ_INT(counter_after(NULL, two_gets, &s, H2_COUNTER_CONTINUATION_FLOOD), 1);
+  CHECK_EQ_INT(counter_after(NULL, setup_two_gets, &s, H2_COUNTER_CONTINUATION_FLOOD), 1);
   script_free(&s);
   script_free(&b);
 
@@ -1350,13 +1336,13 @@ static void case_111_small_data_flood(void) {
   char before[256];
   snprintf(before, sizeof(before), "HEADERS 1 200 :status=200\nDATA 1 10 %016llx\n",
            (unsigned long long)script_hash("zzzzzzzzzz", 10));
-  conn_error_case("111 1-byte DATA flood", &o, two_gets, &b, before, open_1_3,
+  conn_error_case("111 1-byte DATA flood", &o, setup_two_gets, &b, before, open_1_3,
                   H2_ERR_CONN_ENHANCE_YOUR_CALM, "GOAWAY last=0 ENHANCE_YOUR_CALM\n");
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   append_script(&s, &b);
-  CHECK_EQ_INT(counter_after(&o, two_gets, &s, H2_COUNTER_SMALL_DATA_FLOOD), 1);
+  CHECK_EQ_INT(counter_after(&o, setup_two_gets, &s, H2_COUNTER_SMALL_DATA_FLOOD), 1);
   script_free(&s);
   script_free(&b);
 
@@ -1367,9 +1353,9 @@ static void case_111_small_data_flood(void) {
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  one_get(conn);
+  setup_one_get(conn);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
   for (int i = 0; i < 200; i++) {
     for (int j = 0; j < 50; j++) script_data(&s, 1, "z", 1, 0, 0);
@@ -1401,7 +1387,7 @@ static void case_112_provoked_rst_flood(void) {
   int preface = 0;
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   feed(conn, &s);
   script_free(&s);
   int resets = 0, connerr = 0, last = 0;
@@ -1455,14 +1441,14 @@ static void case_113_priority_and_unknown_churn(void) {
     test_alloc_init(&ta);
     h2_conn *conn;
     REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-    one_get(conn);
+    setup_one_get(conn);
     sent_stats st;
     memset(&st, 0, sizeof(st));
     int preface = 0;
     drain(conn, &st, &preface);
     h2_script s;
     script_init(&s);
-    open_server(&s);
+    script_open_server(&s);
     feed(conn, &s);
     drain(conn, &st, &preface);
     script_free(&s);
@@ -1503,7 +1489,7 @@ static void case_113_priority_and_unknown_churn(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   CHECK_EQ_INT(h2_conn_tick(conn, 1), 0);
   feed(conn, &s);
   script_free(&s);
@@ -1531,7 +1517,7 @@ static void case_114_slow_loris(void) {
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  two_gets(conn);
+  setup_two_gets(conn);
   sent_stats st;
   memset(&st, 0, sizeof(st));
   int preface = 0;
@@ -1541,7 +1527,7 @@ static void case_114_slow_loris(void) {
   CHECK_EQ_INT(h2_conn_tick(conn, now), 0);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   feed(conn, &s);
   drain(conn, &st, &preface);
   CHECK_EQ_INT(h2_conn_next_deadline(conn), UINT64_MAX);
@@ -1597,10 +1583,10 @@ static void case_114_slow_loris(void) {
   /* The one timer the core owns: a server that never acknowledges our
    * SETTINGS is cut off after 10 s, whatever it trickles meanwhile. */
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
-  one_get(conn);
+  setup_one_get(conn);
   CHECK_EQ_INT(h2_conn_tick(conn, 0), 0);
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
   feed(conn, &s);
   script_free(&s);
@@ -1627,7 +1613,7 @@ static void case_114_slow_loris(void) {
 static void case_115_graceful_goaway(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
   script_goaway(&s, 3, H2_NO_ERROR, "shutting down");
   script_data(&s, 1, "one", 3, 1, 0);
@@ -1650,7 +1636,7 @@ static void case_115_graceful_goaway(void) {
   memset(&log, 0, sizeof(log));
   h2_script head;
   script_init(&head);
-  open_server(&head);
+  script_open_server(&head);
   script_goaway(&head, 3, H2_NO_ERROR, "");
   conn_run(conn, &head, CUT_WHOLE, 1, 0, &log);
   CHECK_EQ_INT(submit_get(conn, "/new"), H2_ERR_CONNECTION_GOING_AWAY);
@@ -1667,7 +1653,7 @@ static void case_115_graceful_goaway(void) {
   h2_conn_options_init(&o);
   o.initial_max_concurrent_streams = 2;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_goaway(&s, 3, H2_NO_ERROR, "");
   ok_response(&s, 1);
   ok_response(&s, 3);
@@ -1687,7 +1673,7 @@ static void case_115_graceful_goaway(void) {
 static void case_116_goaway_sequence(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_goaway(&s, 0x7fffffff, H2_NO_ERROR, "");
   script_goaway(&s, 5, H2_NO_ERROR, "");
   ok_response(&s, 1);
@@ -1728,7 +1714,7 @@ static void post_get_get(h2_conn *conn) {
 static void case_117_goaway_error_then_close(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, ":status", "200", "content-length", "100", NULL);
   script_data(&s, 1, "partial", 7, 0, 0);
   script_goaway(&s, 3, H2_INTERNAL_ERROR, "oops");
@@ -1755,7 +1741,7 @@ static void case_117_goaway_error_then_close(void) {
 static void case_118_close_without_goaway(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
   script_data(&s, 1, "partial", 7, 0, 0);
   script_raw(&s, "\x00\x00\x08\x00\x00\x00\x00\x00", 8); /* most of a frame header */
@@ -1769,7 +1755,7 @@ static void case_118_close_without_goaway(void) {
   script_free(&s);
   /* Before the server said anything at all. */
   script_init(&s);
-  run_script_case("118 close before SETTINGS", NULL, one_get, &s, 1,
+  run_script_case("118 close before SETTINGS", NULL, setup_one_get, &s, 1,
                   "RESET 1 err=-955\nCONNERR 0 err=-955\nCLOSED 0\n", NULL);
   script_free(&s);
 }
@@ -1783,7 +1769,7 @@ static int goaway_debug_run(const h2_script *s, int cut, uint64_t seed,
   test_alloc_init(&ta);
   h2_conn *conn;
   if (h2_conn_client_new(&conn, NULL, &ta.allocator) != 0) return -1;
-  one_get(conn);
+  setup_one_get(conn);
   test_srand(seed);
   size_t off = 0;
   int goaways = 0;
@@ -1840,7 +1826,7 @@ static void case_119_goaway_binary_debug(void) {
   const uint8_t *payload = big_goaway_payload();
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
   script_frame(&s, H2_FRAME_GOAWAY, 0, 0, payload, 16384);
   for (size_t c = 0; c < 6; c++) {
@@ -1862,18 +1848,18 @@ static void case_120_input_after_errors(void) {
   script_data(&b, 9, "x", 1, 0, 0); /* DATA on an idle stream */
   script_raw(&b, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 12);
   script_frame(&b, H2_FRAME_GOAWAY, 0, 0, "\0\0\0\0\0\0\0\0", 8);
-  conn_error_case("120 garbage after our connection error", NULL, two_gets, &b,
+  conn_error_case("120 garbage after our connection error", NULL, setup_two_gets, &b,
                   "", open_1_3, H2_ERR_CONN_PROTOCOL, "GOAWAY last=0 PROTOCOL_ERROR\n");
   script_free(&b);
 
   /* RST_STREAM then GOAWAY, in every order of the stream states. */
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
   script_rst(&s, 1, H2_CANCEL);
   script_goaway(&s, 1, H2_NO_ERROR, "");
-  run_script_case("120 RST_STREAM then GOAWAY", NULL, two_gets, &s, 0,
+  run_script_case("120 RST_STREAM then GOAWAY", NULL, setup_two_gets, &s, 0,
                   "SETTINGS 0\nHEADERS 1 200 :status=200\nRESET 1 err=-108\n"
                   "GOAWAY 0 last=1 debug=\nRESET 3 err=-107 flags=2\nCLOSED 0\n",
                   NULL);
@@ -1882,10 +1868,10 @@ static void case_120_input_after_errors(void) {
    * CLOSED never comes (see test_hostile_efgh_pending.c). */
   /* ... and the close that follows them. */
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_rst(&s, 1, H2_CANCEL);
   script_goaway(&s, 3, H2_NO_ERROR, "");
-  run_script_case("120 RST, GOAWAY, close", NULL, two_gets, &s, 1,
+  run_script_case("120 RST, GOAWAY, close", NULL, setup_two_gets, &s, 1,
                   "SETTINGS 0\nRESET 1 err=-108\nGOAWAY 0 last=3 debug=\n"
                   "RESET 3 err=-955\nCONNERR 0 err=-955\nCLOSED 0\n",
                   NULL);
@@ -1925,13 +1911,13 @@ static void case_121_push_promise_when_disabled(void) {
   script_init(&b);
   script_push(&b, 1, 2);
   conn_error_case("121 PUSH_PROMISE after our SETTINGS were acked", NULL,
-                  two_gets, &b, "", open_1_3, H2_ERR_CONN_PROTOCOL,
+                  setup_two_gets, &b, "", open_1_3, H2_ERR_CONN_PROTOCOL,
                   "GOAWAY last=0 PROTOCOL_ERROR\n");
   script_free(&b);
 
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   script_push(&s, 1, 2);
   script_push(&s, 3, 4);
   response_using_push_entry(&s, 1);
@@ -1939,7 +1925,7 @@ static void case_121_push_promise_when_disabled(void) {
   response_using_push_entry(&s, 3);
   static const char *sent[] = {"RST_STREAM 2 REFUSED_STREAM\n",
                                "RST_STREAM 4 REFUSED_STREAM\n", NULL};
-  run_script_case("121 PUSH_PROMISE before the ACK", NULL, two_gets, &s, 0,
+  run_script_case("121 PUSH_PROMISE before the ACK", NULL, setup_two_gets, &s, 0,
                   "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200 x-push=1\nEND 1\n"
                   "HEADERS 3 200 flags=1 :status=200 x-push=1\nEND 3\n",
                   sent);
@@ -1952,7 +1938,7 @@ static void push_conn_error(const char *name, const h2_script *bad,
                             const char *before, const uint32_t *open) {
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   append_script(&s, bad);
   for (int id = 1; id <= 7; id += 2) raw_headers(&s, (uint32_t)id, 1, ":status", "200", NULL);
   char want[1024];
@@ -1961,7 +1947,7 @@ static void push_conn_error(const char *name, const h2_script *bad,
     n += (size_t)snprintf(want + n, sizeof(want) - n, "RESET %u err=-901\n", open[i]);
   snprintf(want + n, sizeof(want) - n, "CONNERR 0 err=-901\nCLOSED 0\n");
   static const char *sent[] = {"GOAWAY last=0 PROTOCOL_ERROR\n", NULL};
-  run_script_case(name, NULL, two_gets, &s, 0, want, sent);
+  run_script_case(name, NULL, setup_two_gets, &s, 0, want, sent);
   script_free(&s);
 }
 
@@ -1997,7 +1983,7 @@ static void case_122_malformed_push_promise(void) {
   blk_str(&k, "content-length", "10");
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   script_frame(&s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, k.b, k.n);
   ok_response(&s, 1);
   ok_response(&s, 3);
@@ -2006,7 +1992,7 @@ static void case_122_malformed_push_promise(void) {
   ok_lines(ok3, sizeof(ok3), 3);
   snprintf(want, sizeof(want), "SETTINGS 0\n%s%s", ok1, ok3);
   static const char *sent[] = {"RST_STREAM 2 REFUSED_STREAM\n", NULL};
-  run_script_case("122 unsafe promised request refused", NULL, two_gets, &s, 0,
+  run_script_case("122 unsafe promised request refused", NULL, setup_two_gets, &s, 0,
                   want, sent);
   script_free(&s);
 
@@ -2016,13 +2002,13 @@ static void case_122_malformed_push_promise(void) {
   test_alloc_init(&ta);
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
-  one_get(conn);
+  setup_one_get(conn);
   sent_stats st;
   memset(&st, 0, sizeof(st));
   int preface = 0;
   drain(conn, &st, &preface);
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   for (uint32_t i = 0; i < 300; i++) script_push(&s, 1, 2 + 2 * i);
   response_using_push_entry(&s, 1);
   feed(conn, &s);

@@ -45,15 +45,15 @@ static void case_malformed_counter_for_body_faults(void) {
     const char *name;
     setup_fn setup;
     int kind;
-  } cases[] = {{"90 short body", two_gets, 0}, {"91 long body", two_gets, 1},
+  } cases[] = {{"90 short body", setup_two_gets, 0}, {"91 long body", setup_two_gets, 1},
                {"93 HEAD with DATA", head_and_get, 2},
-               {"94 204 with DATA", two_gets, 3},
-               {"95 DATA before HEADERS", two_gets, 4},
-               {"96 DATA after 1xx", two_gets, 5}};
+               {"94 204 with DATA", setup_two_gets, 3},
+               {"95 DATA before HEADERS", setup_two_gets, 4},
+               {"96 DATA after 1xx", setup_two_gets, 5}};
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     h2_script s;
     script_init(&s);
-    open_server(&s);
+    script_open_server(&s);
     switch (cases[i].kind) {
       case 0:
         raw_headers(&s, 1, 0, ":status", "200", "content-length", "10", NULL);
@@ -139,7 +139,7 @@ static void case_119_goaway_debug_view(void) {
   const uint8_t *payload = big_goaway_payload();
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_frame(&s, H2_FRAME_GOAWAY, 0, 0, payload, 16384);
   ok_response(&s, 1);
   for (size_t c = 0; c < 6; c++) {
@@ -153,7 +153,7 @@ static void case_119_goaway_debug_view(void) {
    * GOAWAY's debug data starts at byte 8 of the frame buffer). */
   h2_conn *conn;
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
-  one_get(conn);
+  setup_one_get(conn);
   size_t goaway_end = 9 + 9 + 9 + 16384;
   CHECK_EQ_INT(h2_conn_recv(conn, s.bytes, goaway_end - 10), (int)(goaway_end - 10));
   h2_event ev[16];
@@ -179,20 +179,20 @@ static void case_119_goaway_debug_view(void) {
 static void case_120_closed_after_goaway_then_rst(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_rst(&s, 3, H2_PROTOCOL_ERROR);
   script_goaway(&s, 3, H2_PROTOCOL_ERROR, "");
   script_rst(&s, 1, H2_NO_ERROR);
-  run_script_case("120 RST, GOAWAY(error), RST", NULL, two_gets, &s, 0,
+  run_script_case("120 RST, GOAWAY(error), RST", NULL, setup_two_gets, &s, 0,
                   "SETTINGS 0\nRESET 3 err=-101\n"
                   "GOAWAY 0 err=-901 last=3 debug=\nRESET 1 err=-100\nCLOSED 0\n",
                   NULL);
   script_free(&s);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_goaway(&s, 1, H2_NO_ERROR, "");
   script_rst(&s, 1, H2_CANCEL);
-  run_script_case("120 GOAWAY, then RST of the last stream", NULL, one_get, &s,
+  run_script_case("120 GOAWAY, then RST of the last stream", NULL, setup_one_get, &s,
                   0, "SETTINGS 0\nGOAWAY 0 last=1 debug=\nRESET 1 err=-108\nCLOSED 0\n",
                   NULL);
   script_free(&s);
@@ -204,14 +204,14 @@ static void case_120_closed_after_goaway_then_rst(void) {
 static void case_120_input_after_server_goaway(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_goaway(&s, 0, H2_PROTOCOL_ERROR, "bye");
   script_data(&s, 9, "x", 1, 0, 0); /* DATA on an idle stream */
   script_raw(&s, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
   for (size_t c = 0; c < 6; c++) {
     h2_conn *conn;
     REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
-    one_get(conn);
+    setup_one_get(conn);
     conn_log log;
     memset(&log, 0, sizeof(log));
     conn_run(conn, &s, script_cuts[c], 120 + c, 0, &log);

@@ -333,6 +333,20 @@ int submit_get(h2_conn *conn, const char *path) {
   return h2_conn_submit_request(conn, fields, 4, 1, NULL);
 }
 
+const uint32_t script_no_settings[2] = {0, 0};
+
+void script_open_server(h2_script *s) {
+  script_settings(s, script_no_settings, 0);
+  script_settings_ack(s);
+}
+
+void setup_one_get(h2_conn *conn) { CHECK_EQ_INT(submit_get(conn, "/a"), 1); }
+
+void setup_two_gets(h2_conn *conn) {
+  CHECK_EQ_INT(submit_get(conn, "/a"), 1);
+  CHECK_EQ_INT(submit_get(conn, "/b"), 3);
+}
+
 /* ---- Whole cases ---------------------------------------------------------- */
 
 const int script_cuts[6] = {CUT_WHOLE, CUT_BYTES, CUT_SEVEN, CUT_RANDOM,

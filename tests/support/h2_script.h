@@ -89,6 +89,16 @@ void run_script_case(const char *name, const h2_conn_options *options,
  * themselves. */
 extern const int script_cuts[6];
 
+/* An empty SETTINGS list, and the usual opening of a server: its SETTINGS
+ * and its ACK of ours. */
+extern const uint32_t script_no_settings[2];
+void script_open_server(h2_script *s);
+
+/* Setups for run_script_case: a GET of /a on stream 1; and GETs of /a and
+ * /b on streams 1 and 3. */
+void setup_one_get(h2_conn *conn);
+void setup_two_gets(h2_conn *conn);
+
 /* Convenience: submits a GET for `path` and returns the stream id. */
 int submit_get(h2_conn *conn, const char *path);
 

@@ -15,27 +15,12 @@
 /* run_case is run_script_case from tests/support/h2_script.c. */
 #define run_case run_script_case
 
-static const uint32_t no_settings[] = {0, 0};
-
-/* The usual opening: the server's SETTINGS and its ACK of ours. */
-static void open_server(h2_script *s) {
-  script_settings(s, no_settings, 0);
-  script_settings_ack(s);
-}
-
-static void one_get(h2_conn *conn) { CHECK_EQ_INT(submit_get(conn, "/a"), 1); }
-
-static void two_gets(h2_conn *conn) {
-  CHECK_EQ_INT(submit_get(conn, "/a"), 1);
-  CHECK_EQ_INT(submit_get(conn, "/b"), 3);
-}
-
 /* ---- Responses ---------------------------------------------------------- */
 
 static void test_simple_get(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_headers(&s, 1, 0, 0, ":status", "200", "content-length", "5", NULL);
   script_data(&s, 1, "hello", 5, 1, 0);
   static const char *sent[] = {
@@ -49,14 +34,14 @@ static void test_simple_get(void) {
            "DATA 1 5 %016llx\n"
            "END 1\n",
            (unsigned long long)script_hash("hello", 5));
-  run_case("simple get", NULL, one_get, &s, 0, want, sent);
+  run_case("simple get", NULL, setup_one_get, &s, 0, want, sent);
   script_free(&s);
 }
 
 static void test_interleaved_streams_padding_continuation(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   static char big[1200];
   memset(big, 'v', sizeof(big));
   big[sizeof(big) - 1] = 0;
@@ -80,7 +65,7 @@ static void test_interleaved_streams_padding_continuation(void) {
            big, (unsigned long long)script_hash("0123456789", 10),
            (unsigned long long)script_hash("nf", 2),
            (unsigned long long)script_hash("abc", 3));
-  run_case("interleaved", NULL, two_gets, &s, 0, want, NULL);
+  run_case("interleaved", NULL, setup_two_gets, &s, 0, want, NULL);
   script_free(&s);
 }
 
@@ -98,7 +83,7 @@ static void head_and_get(h2_conn *conn) {
 static void test_interim_head_204(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_headers(&s, 3, 0, 0, ":status", "100", NULL);
   script_headers(&s, 3, 0, 0, ":status", "103", "link", "</s.css>", NULL);
   script_headers(&s, 1, 1, 0, ":status", "200", "content-length", "1000", NULL);
@@ -121,7 +106,7 @@ static void malformed_case_after(const char *name, void (*bad)(h2_script *),
                                  const char *before) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   bad(&s);
   script_headers(&s, 3, 0, 0, ":status", "200", NULL);
   script_data(&s, 3, "ok", 2, 1, 0);
@@ -135,7 +120,7 @@ static void malformed_case_after(const char *name, void (*bad)(h2_script *),
            "END 3\n",
            before, (unsigned long long)script_hash("ok", 2));
   static const char *sent[] = {"RST_STREAM 1 PROTOCOL_ERROR\n", NULL};
-  run_case(name, NULL, two_gets, &s, 0, want, sent);
+  run_case(name, NULL, setup_two_gets, &s, 0, want, sent);
   script_free(&s);
 }
 
@@ -209,10 +194,10 @@ static void test_malformed_responses(void) {
 static void test_refused_and_goaway(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_rst(&s, 1, H2_REFUSED_STREAM);
   script_goaway(&s, 0, H2_NO_ERROR, "bye");
-  run_case("refused then goaway", NULL, two_gets, &s, 0,
+  run_case("refused then goaway", NULL, setup_two_gets, &s, 0,
            "SETTINGS 0\n"
            "RESET 1 err=-107 flags=2\n"
            "GOAWAY 0 last=0 debug=bye\n"
@@ -223,10 +208,10 @@ static void test_refused_and_goaway(void) {
 
   /* GOAWAY naming stream 1: stream 1 completes, stream 3 is retryable. */
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_goaway(&s, 1, H2_NO_ERROR, "");
   script_headers(&s, 1, 1, 0, ":status", "200", NULL);
-  run_case("goaway last=1", NULL, two_gets, &s, 0,
+  run_case("goaway last=1", NULL, setup_two_gets, &s, 0,
            "SETTINGS 0\n"
            "GOAWAY 0 last=1 debug=\n"
            "RESET 3 err=-107 flags=2\n"
@@ -243,7 +228,7 @@ static void conn_error_case(const char *name, void (*bad)(h2_script *),
                             int code, const char *goaway, int opened) {
   h2_script s;
   script_init(&s);
-  if (opened) open_server(&s);
+  if (opened) script_open_server(&s);
   bad(&s);
   /* Anything after the error must be ignored. */
   script_headers(&s, 1, 1, 0, ":status", "200", NULL);
@@ -251,7 +236,7 @@ static void conn_error_case(const char *name, void (*bad)(h2_script *),
   snprintf(want, sizeof(want), "%sRESET 1 err=%d\nCONNERR 0 err=%d\nCLOSED 0\n",
            opened ? "SETTINGS 0\n" : "", code, code);
   const char *sent[] = {goaway, NULL};
-  run_case(name, NULL, one_get, &s, 0, want, goaway ? sent : NULL);
+  run_case(name, NULL, setup_one_get, &s, 0, want, goaway ? sent : NULL);
   script_free(&s);
 }
 
@@ -327,15 +312,15 @@ static void test_connection_errors(void) {
 static void test_unsolicited_ack_and_data_after_end(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   unsolicited_ack(&s);
-  run_case("unsolicited SETTINGS ACK", NULL, one_get, &s, 0,
+  run_case("unsolicited SETTINGS ACK", NULL, setup_one_get, &s, 0,
            "SETTINGS 0\nRESET 1 err=-901\nCONNERR 0 err=-901\nCLOSED 0\n", NULL);
   script_free(&s);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   data_after_end(&s);
-  run_case("DATA after END_STREAM", NULL, two_gets, &s, 0,
+  run_case("DATA after END_STREAM", NULL, setup_two_gets, &s, 0,
            "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200\nEND 1\n"
            "RESET 3 err=-905\nCONNERR 0 err=-905\nCLOSED 0\n",
            NULL);
@@ -345,7 +330,7 @@ static void test_unsolicited_ack_and_data_after_end(void) {
 static void test_truncation(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_headers(&s, 1, 0, 0, ":status", "200", NULL);
   script_data(&s, 1, "part", 4, 0, 0);
   script_raw(&s, "\x00\x00\x10\x00", 4); /* half a frame header */
@@ -354,7 +339,7 @@ static void test_truncation(void) {
            "SETTINGS 0\nHEADERS 1 200 :status=200\nDATA 1 4 %016llx\n"
            "RESET 1 err=-955\nCONNERR 0 err=-955\nCLOSED 0\n",
            (unsigned long long)script_hash("part", 4));
-  run_case("truncated", NULL, one_get, &s, 1, want, NULL);
+  run_case("truncated", NULL, setup_one_get, &s, 1, want, NULL);
   script_free(&s);
 }
 
@@ -534,7 +519,7 @@ static void test_settings_timeout(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   memset(&log, 0, sizeof(log));
   CHECK_EQ_INT(h2_conn_tick(conn, 0), 0);
   conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
@@ -548,7 +533,7 @@ static void test_settings_timeout(void) {
 static void test_ping(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_ping(&s, 0, "abcdefgh");
   script_ping(&s, 1, "unsolic!"); /* an ACK we never asked for: ignored */
   static const char *sent[] = {"PING 0 flags=1\n", NULL};
@@ -559,7 +544,7 @@ static void test_ping(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
   CHECK_EQ_INT(h2_conn_ping(conn, (const uint8_t *)"t=123456"), 0);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_ping(&s, 1, "t=123456");
   conn_log log;
   memset(&log, 0, sizeof(log));
@@ -581,7 +566,7 @@ static void test_manual_flow_control(void) {
   CHECK_EQ_INT(submit_get(conn, "/big"), 1);
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_headers(&s, 1, 0, 0, ":status", "200", NULL);
   static uint8_t chunk[16384];
   for (int i = 0; i < 3; i++) script_data(&s, 1, chunk, sizeof(chunk), 0, 0);
@@ -664,7 +649,7 @@ static void test_peer_header_list_limit(void) {
 static void test_push_promise(void) {
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   uint8_t payload[256] = {0, 0, 0, 2};
   h2_hpack_encoder *enc = s.encoder;
   h2_header f[] = {{(const uint8_t *)":method", (const uint8_t *)"GET", 7, 3, 0, 0},
@@ -675,7 +660,7 @@ static void test_push_promise(void) {
   script_settings_ack(&s);
   script_headers(&s, 1, 1, 0, ":status", "200", NULL);
   static const char *sent[] = {"RST_STREAM 2 REFUSED_STREAM\n", NULL};
-  run_case("push before ack", NULL, one_get, &s, 0,
+  run_case("push before ack", NULL, setup_one_get, &s, 0,
            "SETTINGS 0\nHEADERS 1 200 flags=1 :status=200\nEND 1\n", sent);
   script_free(&s);
 }
@@ -715,7 +700,7 @@ static void test_extended_connect_and_priority(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
   CHECK_EQ_INT(h2_conn_submit_request(conn, websocket_fields, 5, 0, NULL), 1);
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   memset(&log, 0, sizeof(log));
   conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
   CHECK(strstr(log.events, "RESET 1 err=-11 flags=4") != NULL);
@@ -733,7 +718,7 @@ static void test_extended_connect_and_priority(void) {
 static void test_small_data_flood(void) {
   h2_script s;
   script_init(&s);
-  open_server(&s);
+  script_open_server(&s);
   script_headers(&s, 1, 0, 0, ":status", "200", NULL);
   uint8_t x[100];
   memset(x, 'x', sizeof(x));
@@ -744,7 +729,7 @@ static void test_small_data_flood(void) {
            "RESET 1 err=-911\nCONNERR 0 err=-911\nCLOSED 0\n",
            (unsigned long long)script_hash(x, sizeof(x)));
   static const char *sent[] = {"GOAWAY last=0 ENHANCE_YOUR_CALM\n", NULL};
-  run_case("small DATA flood", NULL, one_get, &s, 0, want, sent);
+  run_case("small DATA flood", NULL, setup_one_get, &s, 0, want, sent);
   script_free(&s);
 }
 
