@@ -138,33 +138,35 @@ int h2_conn_poll(h2_conn *conn, h2_event *events, size_t max) {
   return (int)n;
 }
 
-const uint8_t *h2_event_keep(h2_conn *conn, h2_event *e, const uint8_t *data,
-                             size_t length) {
-  /* The bytes ride in a header list attached to the event, which is
-   * recycled only once the application has seen the event. */
-  event_queue *q = &conn->events;
-  queued_event *qe = (queued_event *)(void *)e; /* event is the first member */
-  if (!length) return data;
-  h2_header_list *list = qe->list ? qe->list : h2_events_take_list(conn);
-  uint8_t *copy = list ? h2_header_list_reserve(list, length) : NULL;
-  if (!copy) {
-    if (list && !qe->list) h2_events_return_list(conn, list);
+h2_header_list *h2_events_copy(h2_conn *conn, const uint8_t *data,
+                               size_t length, const uint8_t **copy) {
+  /* The bytes ride in a header list given to the event, which is recycled
+   * only once the application has seen the event. */
+  h2_header_list *list = h2_events_take_list(conn);
+  uint8_t *bytes = list ? h2_header_list_reserve(list, length ? length : 1) : NULL;
+  if (!bytes) {
+    h2_events_return_list(conn, list);
     return NULL;
   }
-  memcpy(copy, data, length);
-  qe->list = list;
-  (void)q;
-  return copy;
+  if (length) memcpy(bytes, data, length);
+  *copy = bytes;
+  return list;
 }
 
 int h2_stream_finish(h2_conn *conn, h2_stream *s, int error, uint32_t flags) {
+  uint32_t id = s->id;
   h2_event *e = h2_event_push(
-      conn, error ? H2_EVENT_STREAM_RESET : H2_EVENT_STREAM_END, s->id, NULL);
-  if (e) {
-    e->error = error;
-    e->flags = flags;
-    e->user = s->user;
+      conn, error ? H2_EVENT_STREAM_RESET : H2_EVENT_STREAM_END, id, NULL);
+  if (!e) {
+    /* The queue could not grow, which failed the connection, and failing
+     * it may already have ended (and freed) this very stream. */
+    h2_stream *still = h2_stream_find(&conn->streams, id);
+    if (still) h2_stream_close(conn, still);
+    return H2_ERR_NOMEM;
   }
+  e->error = error;
+  e->flags = flags;
+  e->user = s->user;
   h2_stream_close(conn, s);
-  return e ? 0 : H2_ERR_NOMEM;
+  return 0;
 }

@@ -198,10 +198,11 @@ struct h2_conn {
 /* conn.c */
 /* Counts a malformed response and resets its stream (PROTOCOL_ERROR). */
 int h2_conn_malformed(h2_conn *conn, h2_stream *s, const char *why);
-/* Copies bytes an event points at into storage that lives as long as the
- * event's views must (frame payloads are reused by the next frame). */
-const uint8_t *h2_event_keep(h2_conn *conn, h2_event *e, const uint8_t *data,
-                             size_t length);
+/* Copies bytes an event will point at into a header list to give to
+ * h2_event_push, so they live as long as the event's views must (frame
+ * payloads are reused by the next frame). NULL when memory runs out. */
+h2_header_list *h2_events_copy(h2_conn *conn, const uint8_t *data,
+                               size_t length, const uint8_t **copy);
 /* Fails the connection: queues GOAWAY with the code's wire error (for
  * connection errors), ends every stream, stops parsing. Returns code. */
 int h2_conn_fail(h2_conn *conn, int code, const char *detail);

@@ -344,10 +344,13 @@ static int handle_ping(h2_conn *conn, const h2_frame *fr) {
   if (fr->hd.flags & H2_FLAG_ACK) {
     if (!conn->pings_outstanding) return h2_conn_glitch(conn);
     conn->pings_outstanding--;
-    h2_event *e = h2_event_push(conn, H2_EVENT_PING_ACK, 0, NULL);
+    const uint8_t *copy;
+    h2_header_list *bytes = h2_events_copy(conn, fr->payload, 8, &copy);
+    if (!bytes) return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
+    h2_event *e = h2_event_push(conn, H2_EVENT_PING_ACK, 0, bytes);
     if (!e) return H2_ERR_NOMEM;
-    e->data = h2_event_keep(conn, e, fr->payload, 8);
-    e->length = e->data ? 8 : 0;
+    e->data = copy;
+    e->length = 8;
     return 0;
   }
   h2_frame ack = *fr;
@@ -503,14 +506,17 @@ static int handle_goaway(h2_conn *conn, const h2_frame *fr) {
                         "GOAWAY raised the last stream id");
   conn->goaway_received = 1;
   conn->goaway_last_stream_id = fr->value;
-  h2_event *e = h2_event_push(conn, H2_EVENT_GOAWAY, 0, NULL);
+  size_t debug = fr->payload_length < conn->opt.max_goaway_debug
+                     ? fr->payload_length : conn->opt.max_goaway_debug;
+  const uint8_t *copy;
+  h2_header_list *bytes = h2_events_copy(conn, fr->payload, debug, &copy);
+  if (!bytes) return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
+  h2_event *e = h2_event_push(conn, H2_EVENT_GOAWAY, 0, bytes);
   if (!e) return H2_ERR_NOMEM;
   e->error = fr->error_code ? h2_error_from_wire(fr->error_code, 0) : 0;
   e->value = fr->value;
-  size_t debug = fr->payload_length < conn->opt.max_goaway_debug
-                     ? fr->payload_length : conn->opt.max_goaway_debug;
-  e->data = h2_event_keep(conn, e, fr->payload, debug);
-  e->length = e->data ? debug : 0;
+  e->data = copy;
+  e->length = debug;
   /* Finishing a stream leaves a tombstone in its slot, so the walk over
    * the map stays valid. */
   for (uint32_t i = 0; i <= conn->streams.mask; i++) {

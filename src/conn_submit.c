@@ -58,8 +58,12 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
   /* Requests leave in submission order, which keeps stream ids rising on
    * the wire; activation sends HEADERS as soon as a slot is free. */
   h2_stream_queue_push(conn, s);
-  rv = h2_activate_queued(conn);
-  return rv ? rv : (int)s->id;
+  /* The request is accepted from here on: if sending its HEADERS fails,
+   * the connection fails and the stream reports that through its events
+   * (and is freed then), so the id is returned either way. */
+  int id = (int)s->id;
+  h2_activate_queued(conn);
+  return id;
 }
 
 /* The stream a caller names, if it still accepts body. */

@@ -19,6 +19,13 @@
  * The client preface, our SETTINGS and the first requests leave in the
  * first flight: requests may be submitted before any byte is exchanged.
  *
+ * Out of memory: H2_ERR_NOMEM returned by a call that acts on behalf of
+ * the application (h2_conn_poll, h2_conn_submit_*, h2_conn_ping,
+ * h2_conn_shutdown...) means that call failed and changed nothing: the
+ * connection is intact and the call may be repeated. When memory runs out
+ * while processing the server's input, the connection fails: a
+ * CONNECTION_ERROR event with H2_ERR_NOMEM, then CLOSED.
+ *
  * Lifetimes: the views an event carries (header fields, DATA bytes, debug
  * data) stay valid until the next call to h2_conn_recv() or h2_conn_poll()
  * on the same connection. DATA views point straight into the buffer given
