@@ -15,9 +15,15 @@
 /* Name characters: lowercase tokens; ':' only as the first character of
  * a pseudo-header, checked by the caller. */
 static int valid_name_char(uint8_t c) {
+  /* The token punctuation !#$%&'*+-.^_`|~ as bit masks over 32..95 and
+   * 96..127: a name check is on every field of every message. */
+  static const uint64_t punct_low = 0xc000000000006cfaull;
+  static const uint64_t punct_high = 0x50000001ull;
   if (c >= 'a' && c <= 'z') return 1;
   if (c >= '0' && c <= '9') return 1;
-  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+  if (c >= 32 && c < 96) return (int)((punct_low >> (c - 32)) & 1);
+  if (c >= 96 && c < 128) return (int)((punct_high >> (c - 96)) & 1);
+  return 0;
 }
 
 static int valid_name(const uint8_t *name, uint32_t length, int *pseudo) {
@@ -43,14 +49,19 @@ static int name_is(const h2_header *f, const char *name) {
   return f->name_length == n && memcmp(f->name, name, n) == 0;
 }
 
-/* Connection-specific fields have no meaning in HTTP/2 (8.2.2). */
+/* Connection-specific fields have no meaning in HTTP/2 (8.2.2). Sorted by
+ * length first, since most names match none. */
 static int connection_specific(const h2_header *f) {
-  if (name_is(f, "connection") || name_is(f, "proxy-connection") ||
-      name_is(f, "keep-alive") || name_is(f, "transfer-encoding") ||
-      name_is(f, "upgrade"))
-    return 1;
-  return name_is(f, "te") &&
-         !(f->value_length == 8 && memcmp(f->value, "trailers", 8) == 0);
+  switch (f->name_length) {
+    case 2:
+      return name_is(f, "te") &&
+             !(f->value_length == 8 && memcmp(f->value, "trailers", 8) == 0);
+    case 7: return name_is(f, "upgrade");
+    case 10: return name_is(f, "connection") || name_is(f, "keep-alive");
+    case 16: return name_is(f, "proxy-connection");
+    case 17: return name_is(f, "transfer-encoding");
+    default: return 0;
+  }
 }
 
 /* Parses a content-length value: digits only, no overflow. */

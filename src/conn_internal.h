@@ -149,6 +149,7 @@ struct h2_conn {
   h2_stream *queue_head, *queue_tail;
   h2_stream *send_head, *send_tail;
   size_t send_buffered;     /* request body bytes queued, all streams */
+  uint32_t writers_waiting; /* streams told to wait for WRITABLE */
   uint32_t last_closed_candidate; /* highest id we opened */
 
   /* Input. */

@@ -231,13 +231,25 @@ static int send_some_data(h2_conn *conn, h2_stream *s) {
   s->send_window -= (int64_t)n;
   conn->send_window -= (int64_t)n;
   if (last) s->flags |= STREAM_LOCAL_CLOSED;
-  if (s->flags & STREAM_WANTS_WRITABLE) {
+  if (last) return 0;
+  return s->send_end > s->send_start || (s->flags & STREAM_BODY_ENDING);
+}
+
+/* Framing body frees room in the send buffer, which all streams share:
+ * every stream whose write was cut short hears about it, not only the
+ * stream whose bytes left (else a stream starved by its neighbours would
+ * wait forever). */
+static void wake_writers(h2_conn *conn) {
+  if (!conn->writers_waiting || conn->send_buffered >= conn->opt.max_send_buffer)
+    return;
+  for (uint32_t i = 0; i <= conn->streams.mask && conn->writers_waiting; i++) {
+    h2_stream *s = h2_stream_map_at(&conn->streams, i);
+    if (!s || !(s->flags & STREAM_WANTS_WRITABLE)) continue;
     s->flags &= ~(uint32_t)STREAM_WANTS_WRITABLE;
+    conn->writers_waiting--;
     h2_event *e = h2_event_push(conn, H2_EVENT_WRITABLE, s->id, NULL);
     if (e) e->user = s->user;
   }
-  if (last) return 0;
-  return s->send_end > s->send_start || (s->flags & STREAM_BODY_ENDING);
 }
 
 int h2_fill_output(h2_conn *conn) {
@@ -254,6 +266,7 @@ int h2_fill_output(h2_conn *conn) {
     if (more < 0) return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
     if (more) h2_stream_send_list_add(conn, s);
   }
+  wake_writers(conn);
   return 0;
 }
 

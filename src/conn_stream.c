@@ -199,6 +199,7 @@ static void send_list_remove(h2_conn *conn, h2_stream *s) {
 }
 
 void h2_stream_close(h2_conn *conn, h2_stream *s) {
+  if (s->flags & STREAM_WANTS_WRITABLE) conn->writers_waiting--;
   if (s->flags & STREAM_QUEUED)
     queue_remove(conn, s);
   else if (conn->active_streams)

@@ -112,9 +112,10 @@ int h2_conn_submit_data(h2_conn *conn, uint32_t stream_id, const uint8_t *data,
   size_t accepted = length < room ? length : room;
   if (accepted > INT32_MAX) accepted = INT32_MAX;
   if (accepted && (rv = append_body(conn, s, data, accepted))) return rv;
-  if (accepted < length)
+  if (accepted < length) {
+    if (!(s->flags & STREAM_WANTS_WRITABLE)) conn->writers_waiting++;
     s->flags |= STREAM_WANTS_WRITABLE;
-  else if (end_stream)
+  } else if (end_stream)
     s->flags |= STREAM_BODY_ENDING;
   if (accepted || (s->flags & STREAM_BODY_ENDING)) h2_stream_send_list_add(conn, s);
   return (int)accepted;

@@ -733,6 +733,33 @@ static void test_small_data_flood(void) {
   script_free(&s);
 }
 
+/* A stream whose write was refused because other streams filled the
+ * shared send buffer must hear WRITABLE when room frees, even though none
+ * of its own bytes left (found by h2 bench uploading on many streams). */
+static void test_starved_writer_woken(void) {
+  h2_conn_options o;
+  h2_conn_options_init(&o);
+  o.max_send_buffer = 20000;
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, &o, NULL) == 0);
+  h2_header fields[] = {
+      {(const uint8_t *)":method", (const uint8_t *)"POST", 7, 4, 0, 0},
+      {(const uint8_t *)":scheme", (const uint8_t *)"http", 7, 4, 0, 0},
+      {(const uint8_t *)":path", (const uint8_t *)"/up", 5, 3, 0, 0}};
+  static uint8_t body[20000];
+  CHECK_EQ_INT(h2_conn_submit_request(conn, fields, 3, 0, NULL), 1);
+  CHECK_EQ_INT(h2_conn_submit_request(conn, fields, 3, 0, NULL), 3);
+  CHECK_EQ_INT(h2_conn_submit_data(conn, 1, body, sizeof(body), 1), 20000);
+  CHECK_EQ_INT(h2_conn_submit_data(conn, 3, body, sizeof(body), 1), 0);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_flush(conn, &log);
+  CHECK(log.events && strstr(log.events, "WRITABLE 3") != NULL);
+  CHECK_EQ_INT(h2_conn_submit_data(conn, 3, body, sizeof(body), 1), 20000);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+}
+
 TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_interleaved_streams_padding_continuation),
           TEST_CASE(test_interim_head_204), TEST_CASE(test_malformed_responses),
@@ -747,4 +774,4 @@ TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_requests_validated),
           TEST_CASE(test_peer_header_list_limit), TEST_CASE(test_push_promise),
           TEST_CASE(test_extended_connect_and_priority),
-          TEST_CASE(test_small_data_flood))
+          TEST_CASE(test_small_data_flood), TEST_CASE(test_starved_writer_woken))
