@@ -21,5 +21,6 @@ typedef int (*h2_cli_command_fn)(int argc, char **argv);
 
 int h2_cli_hpack(int argc, char **argv);
 int h2_cli_get(int argc, char **argv);
+int h2_cli_bench(int argc, char **argv);
 
 #endif /* H2_CLI_COMMANDS_H */

@@ -17,6 +17,7 @@ typedef struct h2_cli_command {
 
 static const h2_cli_command commands[] = {
     {"get", h2_cli_get, "fetch URLs over HTTP/2 (h2c or TLS), multiplexed"},
+    {"bench", h2_cli_bench, "load generator (h2load's -n -c -m -t -D), h2c or TLS"},
     {"hpack", h2_cli_hpack,
      "decode or encode HPACK story files (hpack-test-case JSON)"},
 };

@@ -279,6 +279,10 @@ int h2_send_goaway(h2_conn *conn, uint32_t code);
 int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
                     size_t count, int end_stream);
 int h2_activate_queued(h2_conn *conn);
+/* Sends a request's HEADERS (the stream has its slot); failing to encode
+ * them fails the connection. */
+void h2_send_request_headers(h2_conn *conn, h2_stream *s, const h2_header *f,
+                             size_t count);
 int h2_fill_output(h2_conn *conn);
 int h2_credit_connection(h2_conn *conn, uint64_t bytes);
 int h2_credit_stream(h2_conn *conn, h2_stream *s, uint64_t bytes);

@@ -145,22 +145,29 @@ int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
   return rv;
 }
 
-/* Sends a stream's HEADERS now that it has a slot. */
-static int activate(h2_conn *conn, h2_stream *s) {
-  stream_request *r = s->request;
+void h2_send_request_headers(h2_conn *conn, h2_stream *s, const h2_header *f,
+                             size_t count) {
   int end_stream = (s->flags & STREAM_BODY_ENDING) && s->send_end == s->send_start &&
                    !(s->flags & STREAM_TRAILERS_PENDING);
   s->flags &= ~(uint32_t)STREAM_QUEUED;
   conn->active_streams++;
-  int rv = h2_send_headers(conn, s->id, r->fields, r->count, end_stream);
-  h2_request_free(conn, r);
-  s->request = NULL;
-  if (rv) return rv;
+  if (h2_send_headers(conn, s->id, f, count, end_stream)) {
+    h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory sending HEADERS");
+    return;
+  }
   if (end_stream)
     s->flags |= STREAM_LOCAL_CLOSED;
   else if (s->send_end > s->send_start || (s->flags & STREAM_BODY_ENDING))
     h2_stream_send_list_add(conn, s);
-  return 0;
+}
+
+/* Sends a queued stream's HEADERS now that it has a slot. */
+static int activate(h2_conn *conn, h2_stream *s) {
+  stream_request *r = s->request;
+  s->request = NULL;
+  h2_send_request_headers(conn, s, r->fields, r->count);
+  h2_request_free(conn, r);
+  return conn->failed;
 }
 
 int h2_activate_queued(h2_conn *conn) {
@@ -180,7 +187,7 @@ int h2_activate_queued(h2_conn *conn) {
     if (!conn->queue_head) conn->queue_tail = NULL;
     conn->queued_streams--;
     int rv = activate(conn, s);
-    if (rv) return h2_conn_fail(conn, rv, "out of memory sending HEADERS");
+    if (rv) return rv;
   }
   return 0;
 }

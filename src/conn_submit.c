@@ -44,10 +44,20 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
   int extended = has_protocol(fields, count);
   if (extended && conn->peer.received && conn->peer.enable_connect_protocol != 1)
     return H2_ERR_INVALID_STATE;
+  /* A request that can leave at once is encoded straight from the
+   * caller's fields; only one that must wait for a slot (or for the
+   * server's SETTINGS, for extended CONNECT) keeps a copy. Requests leave
+   * in submission order, which keeps stream ids rising on the wire. */
+  int now = !conn->queue_head &&
+            conn->active_streams < conn->peer.max_concurrent_streams &&
+            (!extended || conn->peer.received);
   h2_stream *s = h2_stream_new(conn, conn->next_stream_id, user);
   if (!s) return H2_ERR_NOMEM;
-  s->request = h2_request_copy(conn, fields, count);
-  if (!s->request || h2_stream_map_put(conn, &conn->streams, s)) {
+  if (!now && !(s->request = h2_request_copy(conn, fields, count))) {
+    h2_stream_free(conn, s);
+    return H2_ERR_NOMEM;
+  }
+  if (h2_stream_map_put(conn, &conn->streams, s)) {
     h2_stream_free(conn, s);
     return H2_ERR_NOMEM;
   }
@@ -55,14 +65,12 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
   if (is_head(fields, count)) s->flags |= STREAM_IS_HEAD;
   if (extended) s->flags |= STREAM_EXTENDED_CONNECT;
   if (end_stream) s->flags |= STREAM_BODY_ENDING;
-  /* Requests leave in submission order, which keeps stream ids rising on
-   * the wire; activation sends HEADERS as soon as a slot is free. */
-  h2_stream_queue_push(conn, s);
+  int id = (int)s->id;
   /* The request is accepted from here on: if sending its HEADERS fails,
    * the connection fails and the stream reports that through its events
    * (and is freed then), so the id is returned either way. */
-  int id = (int)s->id;
-  h2_activate_queued(conn);
+  if (now) h2_send_request_headers(conn, s, fields, count);
+  else h2_stream_queue_push(conn, s);
   return id;
 }
 

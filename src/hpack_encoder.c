@@ -84,19 +84,29 @@ int h2_hpack_encoder_new(h2_hpack_encoder **enc, uint32_t table_cap,
   e->size_update_pending = e->target_size != H2_HPACK_DEFAULT_TABLE_SIZE;
   h2_hpack_table_init(&e->table, table_cap, alloc);
   e->table.max_size = e->target_size;
-  uint32_t slots = table_cap / H2_HPACK_ENTRY_OVERHEAD + 1, entries = 1;
+  *enc = e;
+  return 0;
+}
+
+/* Allocates the table and its hash chains, all at once before the first
+ * block: encoding then never fails half-way through a block with the
+ * table half-updated, and an encoder that never encodes (an idle
+ * connection) costs only its own struct. */
+static int reserve(h2_hpack_encoder *e) {
+  if (e->bucket_mask) return 0;
+  uint32_t slots = e->cap / H2_HPACK_ENTRY_OVERHEAD + 1, entries = 1;
   while (entries < slots) entries <<= 1;
   uint32_t buckets = entries * 2;
-  e->bucket_mask = buckets - 1;
-  /* Everything is allocated up front so that encoding never fails
-   * half-way through a block with the table half-updated. */
-  if (chain_init(alloc, &e->by_name, buckets, entries) ||
-      chain_init(alloc, &e->by_field, buckets, entries) ||
-      h2_hpack_table_reserve(&e->table, table_cap)) {
-    h2_hpack_encoder_del(e);
+  if (chain_init(e->alloc, &e->by_name, buckets, entries) ||
+      chain_init(e->alloc, &e->by_field, buckets, entries) ||
+      h2_hpack_table_reserve(&e->table, e->cap)) {
+    chain_free(e->alloc, &e->by_name);
+    chain_free(e->alloc, &e->by_field);
+    memset(&e->by_name, 0, sizeof(e->by_name));
+    memset(&e->by_field, 0, sizeof(e->by_field));
     return H2_ERR_NOMEM;
   }
-  *enc = e;
+  e->bucket_mask = buckets - 1;
   return 0;
 }
 
@@ -344,6 +354,7 @@ int h2_hpack_encode(h2_hpack_encoder *enc, const h2_header *fields,
   size_t bound = h2_hpack_encode_bound(enc, fields, count);
   if (bound > capacity) return H2_ERR_BUFFER_TOO_SMALL;
   if (bound > (size_t)INT32_MAX) return H2_ERR_INVALID_ARGUMENT;
+  if (reserve(enc)) return H2_ERR_NOMEM;
   uint8_t *o = out;
   if (enc->size_update_pending) o = put_size_updates(enc, o);
   for (size_t i = 0; i < count; i++) {

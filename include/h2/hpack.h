@@ -149,7 +149,9 @@ typedef struct h2_hpack_encoder h2_hpack_encoder;
 
 /* Creates an encoder whose dynamic table never exceeds `table_cap` bytes
  * (4096 when 0), whatever the peer allows. The peer's limit starts at the
- * RFC default of 4096. */
+ * RFC default of 4096. The table is allocated by the first
+ * h2_hpack_encode, which returns H2_ERR_NOMEM (changing nothing) if that
+ * fails; later calls never allocate. */
 H2_EXPORT int h2_hpack_encoder_new(h2_hpack_encoder **enc, uint32_t table_cap,
                                    const h2_allocator *alloc);
 H2_EXPORT void h2_hpack_encoder_del(h2_hpack_encoder *enc);
