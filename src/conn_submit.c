@@ -194,6 +194,11 @@ int h2_conn_priority_update(h2_conn *conn, uint32_t stream_id,
   return h2_send_frame(conn, &fr);
 }
 
+int h2_conn_terminate(h2_conn *conn, uint32_t wire_code, const char *detail) {
+  if (!conn) return H2_ERR_INVALID_ARGUMENT;
+  return h2_conn_fail(conn, h2_error_from_wire(wire_code, 0), detail);
+}
+
 int h2_conn_shutdown(h2_conn *conn) {
   if (!conn) return H2_ERR_INVALID_ARGUMENT;
   if (conn->failed) return conn->failed;

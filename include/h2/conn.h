@@ -235,6 +235,13 @@ H2_EXPORT int h2_conn_ping(h2_conn *conn, const uint8_t opaque[8]);
 H2_EXPORT int h2_conn_priority_update(h2_conn *conn, uint32_t stream_id,
                                       const char *value, size_t length);
 
+/* Ends the connection at once with a connection error of the caller's
+ * (for example a TLS layer that saw renegotiation: H2_PROTOCOL_ERROR):
+ * GOAWAY with that code is queued, every stream fails, and the events say
+ * so. Returns the fatal library code. */
+H2_EXPORT int h2_conn_terminate(h2_conn *conn, uint32_t wire_code,
+                                const char *detail);
+
 /* Graceful shutdown: sends GOAWAY(NO_ERROR), refuses new requests, and
  * reports H2_EVENT_CLOSED once the open streams are done. */
 H2_EXPORT int h2_conn_shutdown(h2_conn *conn);

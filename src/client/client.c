@@ -248,7 +248,7 @@ static void reap(h2_client *c) {
       h2_dispatch_transport_failed(cc);
       cc->failed = 0;
     }
-    if (!cc->failed) h2_transport_flush(cc); /* a last GOAWAY, if it fits */
+    h2_transport_flush_final(cc); /* a last GOAWAY, if it fits */
     *link = cc->next;
     h2_transport_close(cc);
   }

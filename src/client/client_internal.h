@@ -75,6 +75,8 @@ struct client_conn {
   uint64_t opened_us, last_read_us, idle_since_us, stalled_since_us;
   uint64_t ping_sent_us;
   int failed;
+  int core_failed;       /* the failure is a protocol error of the core */
+  int established;       /* TCP (and TLS) were up: bytes can still go out */
   char detail[640]; /* room for a host name and an OS or TLS reason */
   uint8_t *read_buf;
   uint8_t *plain_buf;
@@ -107,6 +109,9 @@ void h2_transport_on_event(client_conn *cc, uint32_t events);
  * socket is full. */
 void h2_transport_flush(client_conn *cc);
 void h2_transport_fail(client_conn *cc, int code, const char *detail);
+/* A last, non-blocking attempt to send what the core queued (its GOAWAY)
+ * and TLS close_notify before the connection is freed. */
+void h2_transport_flush_final(client_conn *cc);
 
 /* dispatch.c */
 void h2_dispatch_events(client_conn *cc);

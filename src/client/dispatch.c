@@ -256,6 +256,7 @@ static void on_conn_event(client_conn *cc, const h2_event *e) {
       cc->ping_sent_us = 0;
       break;
     case H2_EVENT_CONNECTION_ERROR:
+      if (!cc->failed) cc->core_failed = 1;
       h2_transport_fail(cc, e->error, h2_conn_error_detail(cc->conn));
       break;
     case H2_EVENT_CLOSED:

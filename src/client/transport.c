@@ -147,6 +147,7 @@ static void finish_connect(client_conn *cc) {
     return;
   }
   cc->state = cc->tls_enabled ? CONN_HANDSHAKE : CONN_READY;
+  cc->established = !cc->tls_enabled;
 }
 
 /* ---- Writing ------------------------------------------------------------- */
@@ -159,9 +160,12 @@ static long send_bytes(client_conn *cc, const uint8_t *data, size_t length) {
     return (long)n;
   }
   if (errno == EAGAIN || errno == EINTR) return 0; /* EWOULDBLOCK is EAGAIN */
-  snprintf(cc->detail, sizeof(cc->detail), "cannot send to %s: %s", cc->host,
+  int reset = errno == ECONNRESET || errno == EPIPE;
+  snprintf(cc->detail, sizeof(cc->detail), "%s %s: %s",
+           reset ? "the connection was reset by" : "cannot send to", cc->host,
            strerror(errno));
-  h2_transport_fail(cc, H2_ERR_SYSTEM, cc->detail);
+  h2_transport_fail(cc, reset ? H2_ERR_CONNECTION_CLOSED : H2_ERR_SYSTEM,
+                    cc->detail);
   return -1;
 }
 
@@ -221,6 +225,19 @@ void h2_transport_flush(client_conn *cc) {
   if (!done && !cc->stalled_since_us) cc->stalled_since_us = h2_client_now_us();
   if (done) cc->stalled_since_us = 0;
   if (done == cc->epoll_out) watch(cc, !done);
+}
+
+void h2_transport_flush_final(client_conn *cc) {
+  /* Only a connection whose transport still works can say goodbye: after
+   * a protocol error the core has queued GOAWAY, which is worth one
+   * non-blocking attempt; after a socket or TLS failure there is nobody to
+   * tell. */
+  if (!cc->established || !cc->conn) return;
+  if (cc->failed && !cc->core_failed) return;
+  int failed = cc->failed;
+  cc->failed = 0;
+  if (flush_core(cc) && cc->tls && h2_tls_close(cc->tls) == 0) flush_tls(cc);
+  if (!cc->failed) cc->failed = failed;
 }
 
 /* ---- Frame trace ---------------------------------------------------------- */
@@ -292,6 +309,14 @@ static int pump_tls_plain(client_conn *cc) {
       feed_core(cc, NULL, 0);
       return -1;
     }
+    if (n == H2_ERR_CONN_PROTOCOL) {
+      /* TLS renegotiation or post-handshake authentication: a connection
+       * error of HTTP/2 (RFC 9113 9.2.1), so the core says goodbye with
+       * GOAWAY(PROTOCOL_ERROR) over the still-working TLS channel. */
+      h2_conn_terminate(cc->conn, H2_PROTOCOL_ERROR, h2_tls_error_detail(cc->tls));
+      h2_dispatch_events(cc);
+      return -1;
+    }
     if (n < 0) {
       h2_transport_fail(cc, n, h2_tls_error_detail(cc->tls));
       return -1;
@@ -305,6 +330,7 @@ static void handshake(client_conn *cc) {
   flush_tls(cc);
   if (rv == 0) {
     cc->state = CONN_READY;
+    cc->established = 1;
     pump_tls_plain(cc);
   } else if (rv != H2_ERR_WOULD_BLOCK) {
     h2_transport_fail(cc, rv, h2_tls_error_detail(cc->tls));
@@ -342,9 +368,14 @@ static int read_socket(client_conn *cc) {
     if (n < 0 && errno == EAGAIN) return 0;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      snprintf(cc->detail, sizeof(cc->detail), "cannot read from %s: %s",
+      /* A reset once connected is the server closing abruptly: the
+       * response is cut short, which is not a failure to connect. */
+      int reset = errno == ECONNRESET || errno == EPIPE;
+      snprintf(cc->detail, sizeof(cc->detail), "%s %s: %s",
+               reset ? "the connection was reset by" : "cannot read from",
                cc->host, strerror(errno));
-      h2_transport_fail(cc, H2_ERR_SYSTEM, cc->detail);
+      h2_transport_fail(cc, reset ? H2_ERR_CONNECTION_CLOSED : H2_ERR_SYSTEM,
+                        cc->detail);
       return -1;
     }
     cc->client->stats.bytes_received += (uint64_t)n;
