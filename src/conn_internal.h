@@ -29,7 +29,8 @@ enum stream_flag {
   STREAM_IN_SEND_LIST = 0x80,
   STREAM_DONE = 0x100,          /* final event queued; no more events */
   STREAM_TRAILERS_PENDING = 0x200,
-  STREAM_EXTENDED_CONNECT = 0x400 /* RFC 8441: needs the server's consent */
+  STREAM_EXTENDED_CONNECT = 0x400, /* RFC 8441: needs the server's consent */
+  STREAM_SMALL_DATA_SEEN = 0x800  /* a small DATA frame was let through free */
 };
 
 /* A request waiting for its HEADERS frame: the fields, copied. */

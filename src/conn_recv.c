@@ -42,11 +42,25 @@ static h2_stream *stream_for_frame(h2_conn *conn, uint32_t id, int *fatal,
 
 /* Many tiny DATA frames cost a frame's worth of work for a few bytes each:
  * a frame under 256 bytes spends 256 minus its length of a budget that
- * larger frames fill again, and an empty budget ends the connection. */
+ * larger frames fill again, and an empty budget ends the connection.
+ * A small response is legitimately a small frame or two: the first small
+ * frame of a stream and the frame that ends it are free, so a client
+ * making many small requests quickly (one per stream, and streams are
+ * ours to open) never trips the guard. */
 #define SMALL_DATA_FRAME 256
 
-static int charge_small_data(h2_conn *conn, uint32_t length) {
+static int small_data_is_free(h2_stream *s, uint8_t flags) {
+  if (!s) return 0;
+  if (flags & H2_FLAG_END_STREAM) return 1;
+  if (s->flags & STREAM_SMALL_DATA_SEEN) return 0;
+  s->flags |= STREAM_SMALL_DATA_SEEN;
+  return 1;
+}
+
+static int charge_small_data(h2_conn *conn, h2_stream *s, uint8_t flags,
+                             uint32_t length) {
   int64_t budget = conn->opt.small_data_budget;
+  if (length < SMALL_DATA_FRAME && small_data_is_free(s, flags)) return 0;
   if (length >= SMALL_DATA_FRAME) {
     conn->small_data_credit += length - SMALL_DATA_FRAME;
     if (conn->small_data_credit > budget) conn->small_data_credit = budget;
@@ -93,7 +107,7 @@ static int begin_data(h2_conn *conn) {
     int rv = h2_conn_glitch(conn);
     if (rv) return rv;
   }
-  int rv = charge_small_data(conn, hd->length);
+  int rv = charge_small_data(conn, s, hd->flags, hd->length);
   if (rv) return rv;
   conn->data_stream = s;
   conn->pad_left = 0;

@@ -89,7 +89,8 @@ typedef struct h2_conn_options {
   uint32_t max_goaway_debug;       /* 1024 bytes of GOAWAY debug kept */
   /* Small-DATA flood guard: a DATA frame under 256 bytes costs 256 minus
    * its length, larger frames give credit back; past this many bytes of
-   * overhead, ENHANCE_YOUR_CALM. 25600 by default. */
+   * overhead, ENHANCE_YOUR_CALM. A stream's first small frame and the one
+   * that ends it are free (a small response). 25600 by default. */
   uint32_t small_data_budget;
 } h2_conn_options;
 

@@ -1324,9 +1324,9 @@ static void case_110_empty_frame_flood(void) {
  * response the app reads slowly -> memory grows per byte, not per frame;
  * the overhead budget (256 B x 100) -> ENHANCE_YOUR_CALM. */
 static void case_111_small_data_flood(void) {
-  /* A budget of 2560: each 1-byte frame costs 255, so the 11th frame
-   * overdraws it (conn.h documents the cost). The first 10 bytes stay
-   * delivered. */
+  /* A budget of 2560: each 1-byte frame costs 255 except the stream's
+   * first (a small response is free), so the 12th frame overdraws it.
+   * The first 11 bytes stay delivered. */
   h2_conn_options o = manual_options(0);
   o.small_data_budget = 2560;
   h2_script b;
@@ -1334,8 +1334,8 @@ static void case_111_small_data_flood(void) {
   raw_headers(&b, 1, 0, ":status", "200", NULL);
   for (int i = 0; i < 1000; i++) script_data(&b, 1, "z", 1, 0, 0);
   char before[256];
-  snprintf(before, sizeof(before), "HEADERS 1 200 :status=200\nDATA 1 10 %016llx\n",
-           (unsigned long long)script_hash("zzzzzzzzzz", 10));
+  snprintf(before, sizeof(before), "HEADERS 1 200 :status=200\nDATA 1 11 %016llx\n",
+           (unsigned long long)script_hash("zzzzzzzzzzz", 11));
   conn_error_case("111 1-byte DATA flood", &o, setup_two_gets, &b, before, open_1_3,
                   H2_ERR_CONN_ENHANCE_YOUR_CALM, "GOAWAY last=0 ENHANCE_YOUR_CALM\n");
   h2_script s;
