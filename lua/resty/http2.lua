@@ -1,0 +1,685 @@
+-- resty.http2: the high-level HTTP/2 client of lua-resty-http2 (the seed),
+-- same functions, arguments, returns and callbacks, over libh2's protocol
+-- core through LuaJIT FFI. See docs/lua.md.
+--
+-- I/O stays with the caller exactly as in the seed: `recv(ctx, n)` must
+-- return n bytes (a cosocket's receive), `send(ctx, data)` sends them. The
+-- binding reads one frame at a time (9-byte header, then the payload),
+-- hands the bytes to the core, pulls the resulting events in batches and
+-- flushes what the core queued (ACKs, WINDOW_UPDATEs, requests, body).
+--
+-- Unlike the seed, the core answers PINGs, honours the server's
+-- MAX_FRAME_SIZE and MAX_CONCURRENT_STREAMS, handles 1xx responses and
+-- trailers without tearing the session down, returns flow-control credit
+-- only as the body is consumed, and puts any number of requests on one
+-- session, several at once.
+
+local ffi = require "ffi"
+local core = require "resty.http2.core"
+local h2_error = require "resty.http2.error"
+
+local lib = core.lib
+local ffi_string = ffi.string
+local ffi_cast = ffi.cast
+local byte = string.byte
+local band = require("bit").band
+local lower = string.lower
+
+local _M = { _VERSION = "0.1" }
+local mt = { __index = _M }
+
+local EVENT_BATCH = 64
+local BODY_CHUNK = 65536
+
+-- Sessions parked by client:keepalive(key), picked up by http2.new{key=}.
+local parked = {}
+
+-- The request fields the seed silently drops (connection-specific in
+-- HTTP/2, RFC 9113 section 8.2.2).
+local connection_specific = {
+    ["connection"] = true,
+    ["keep-alive"] = true,
+    ["proxy-connection"] = true,
+    ["upgrade"] = true,
+    ["transfer-encoding"] = true,
+}
+
+local event_types = {}
+
+local function now_ms()
+    if ngx then
+        return ngx.now() * 1000
+    end
+    return os.time() * 1000
+end
+
+local function new_conn(opts)
+    local options = ffi.new("h2_conn_options")
+    lib.h2_conn_options_init(options)
+    if opts.preread_size then
+        options.initial_window_size = opts.preread_size
+    end
+    if opts.max_concurrent_stream then
+        options.max_concurrent_streams = opts.max_concurrent_stream
+    end
+    if opts.max_frame_size then
+        options.max_frame_size = opts.max_frame_size
+    end
+    local out = ffi.new("h2_conn *[1]")
+    local rc = lib.h2_conn_client_new(out, options, nil)
+    if rc < 0 then
+        return nil, core.strerror(rc)
+    end
+    return ffi.gc(out[0], lib.h2_conn_del)
+end
+
+local function check_options(opts)
+    if type(opts) ~= "table" then
+        return "options must be a table"
+    end
+    if type(opts.recv) ~= "function" or type(opts.send) ~= "function" then
+        return "recv and send must be functions"
+    end
+    local size = opts.max_frame_size
+    if size ~= nil and (type(size) ~= "number" or size < 16384
+                        or size > 16777215) then
+        return "max_frame_size must be within 16384..16777215"
+    end
+    local window = opts.preread_size
+    if window ~= nil and (type(window) ~= "number" or window < 0
+                          or window > 2147483647) then
+        return "preread_size must be within 0..2147483647"
+    end
+    return nil
+end
+
+-- http2.new(opts) -> client, err
+function _M.new(opts)
+    local bad = check_options(opts)
+    if bad then
+        return nil, bad
+    end
+    local key = opts.key
+    if key ~= nil and parked[key] then
+        local client = parked[key]
+        parked[key] = nil
+        if lib.h2_conn_is_closed(client.conn) == 0 then
+            client.recv, client.send, client.ctx = opts.recv, opts.send, opts.ctx
+            return client
+        end
+    end
+    local conn, err = new_conn(opts)
+    if not conn then
+        return nil, err
+    end
+    return setmetatable({
+        conn = conn,
+        recv = opts.recv,
+        send = opts.send,
+        ctx = opts.ctx,
+        streams = {},
+        events = ffi.new("h2_event[?]", EVENT_BATCH),
+        output = ffi.new("const uint8_t *[1]"),
+        settings_received = false,
+        goaway_received = false,
+        goaway_sent = false,
+        fatal = nil,
+        closed = false,
+    }, mt)
+end
+
+-- Output --------------------------------------------------------------------
+
+-- Sends everything the core has queued.
+local function flush(self)
+    local conn, out = self.conn, self.output
+    while true do
+        local n = tonumber(lib.h2_conn_peek_output(conn, out))
+        if n == 0 then
+            return true
+        end
+        local ok, err = self.send(self.ctx, ffi_string(out[0], n))
+        if not ok then
+            return nil, err
+        end
+        lib.h2_conn_consume_output(conn, n)
+    end
+end
+
+-- Events --------------------------------------------------------------------
+
+-- A header block as the seed returns it: a hash, duplicate names turned
+-- into arrays in arrival order, pseudo-headers included.
+local function fields_to_hash(ev)
+    local hash = {}
+    local fields = ev.headers
+    for i = 0, ev.header_count - 1 do
+        local f = fields[i]
+        local name = ffi_string(f.name, f.name_length)
+        local value = ffi_string(f.value, f.value_length)
+        local old = hash[name]
+        if old == nil then
+            hash[name] = value
+        elseif type(old) == "table" then
+            old[#old + 1] = value
+        else
+            hash[name] = { old, value }
+        end
+    end
+    if ev.status ~= 0 and hash[":status"] == nil then
+        hash[":status"] = tostring(ev.status)
+    end
+    return hash
+end
+
+local function push_body(stream, data)
+    local body = stream.body
+    body.last = body.last + 1
+    body[body.last] = data
+end
+
+local function reset_reason(self, ev)
+    if band(ev.flags, core.EVENT_FLAG_RETRYABLE) ~= 0 then
+        return "connection went away"
+    end
+    if ev.error <= -900 then
+        return self.fatal or core.strerror(ev.error)
+    end
+    return "stream reset"
+end
+
+event_types[core.EVENT_HEADERS] = function(self, stream, ev)
+    if stream then
+        stream.headers = fields_to_hash(ev)
+    end
+end
+
+event_types[core.EVENT_INFORMATIONAL] = function(self, stream, ev)
+    if stream then
+        stream.interim = stream.interim or {}
+        stream.interim[#stream.interim + 1] = fields_to_hash(ev)
+    end
+end
+
+event_types[core.EVENT_DATA] = function(self, stream, ev)
+    if stream and ev.length > 0 then
+        push_body(stream, ffi_string(ev.data, ev.length))
+    end
+end
+
+event_types[core.EVENT_TRAILERS] = function(self, stream, ev)
+    if stream then
+        stream.trailers = fields_to_hash(ev)
+    end
+end
+
+event_types[core.EVENT_STREAM_END] = function(self, stream)
+    if stream then
+        stream.done = true
+    end
+end
+
+event_types[core.EVENT_STREAM_RESET] = function(self, stream, ev)
+    if stream then
+        stream.done = true
+        stream.error_code = ev.error
+        stream.retryable = band(ev.flags, core.EVENT_FLAG_RETRYABLE) ~= 0
+        stream.err = reset_reason(self, ev)
+    end
+end
+
+event_types[core.EVENT_WRITABLE] = function(self, stream)
+    if stream then
+        stream.writable = true
+    end
+end
+
+event_types[core.EVENT_SETTINGS] = function(self)
+    self.settings_received = true
+end
+
+event_types[core.EVENT_PING_ACK] = function(self)
+    self.ping_acks = (self.ping_acks or 0) + 1
+end
+
+event_types[core.EVENT_GOAWAY] = function(self, _, ev)
+    self.goaway_received = true
+    self.goaway_error = ev.error
+    self.goaway_last_stream_id = tonumber(ev.value)
+end
+
+event_types[core.EVENT_CONNECTION_ERROR] = function(self, _, ev)
+    local detail = lib.h2_conn_error_detail(self.conn)
+    self.fatal = core.strerror(ev.error)
+    if detail ~= nil then
+        self.fatal = self.fatal .. ": " .. ffi_string(detail)
+    end
+end
+
+event_types[core.EVENT_CLOSED] = function(self)
+    self.closed = true
+end
+
+local function dispatch_events(self)
+    local conn, events, streams = self.conn, self.events, self.streams
+    while true do
+        local n = lib.h2_conn_poll(conn, events, EVENT_BATCH)
+        if n < 0 then
+            return nil, core.strerror(n)
+        end
+        if n == 0 then
+            return true
+        end
+        for i = 0, n - 1 do
+            local ev = events[i]
+            local handler = event_types[ev.type]
+            if handler then
+                handler(self, streams[ev.stream_id], ev)
+            end
+        end
+    end
+end
+
+-- Input ---------------------------------------------------------------------
+
+-- The server closed the connection or the read failed: every open stream
+-- ends (truncated, never clean), and the caller gets the transport's error.
+local function connection_lost(self, err)
+    lib.h2_conn_recv(self.conn, nil, 0)
+    dispatch_events(self)
+    self.closed = true
+    self.fatal = self.fatal or err
+    return nil, err
+end
+
+-- Reads one frame, feeds it to the core, handles the events and sends
+-- what the core answered.
+local function pump(self)
+    if self.closed then
+        return nil, self.fatal or "closed"
+    end
+    local ok, err = flush(self)
+    if not ok then
+        return connection_lost(self, err)
+    end
+    local head
+    head, err = self.recv(self.ctx, 9)
+    if not head then
+        return connection_lost(self, err)
+    end
+    local a, b, c = byte(head, 1, 3)
+    local length = a * 65536 + b * 256 + c
+    local payload = ""
+    if length > 0 then
+        payload, err = self.recv(self.ctx, length)
+        if not payload then
+            return connection_lost(self, err)
+        end
+    end
+    local conn = self.conn
+    lib.h2_conn_tick(conn, now_ms())
+    lib.h2_conn_recv(conn, head, 9)
+    -- DATA events point into `payload`: it stays referenced (a local) until
+    -- the events have been copied out below.
+    if length > 0 then
+        -- (A zero length would tell the core the server closed.)
+        lib.h2_conn_recv(conn, payload, length)
+    end
+    ok, err = dispatch_events(self)
+    if not ok then
+        return nil, err
+    end
+    return flush(self)
+end
+
+-- Requests ------------------------------------------------------------------
+
+local function has_pseudo(headers, name)
+    for i = 1, #headers do
+        if headers[i].name == name then
+            return true
+        end
+    end
+    return false
+end
+
+local request_pseudo = { ":method", ":scheme", ":path" }
+local connect_pseudo = { ":method", ":authority" }
+
+local function method_is_connect(headers)
+    for i = 1, #headers do
+        if headers[i].name == ":method" then
+            return headers[i].value == "CONNECT"
+        end
+    end
+    return false
+end
+
+-- The request's fields as an h2_header array, plus the Lua strings it
+-- points to (kept referenced by the caller for the duration of the call).
+local function build_fields(headers)
+    if type(headers) ~= "table" or #headers == 0 then
+        return nil, "empty headers"
+    end
+    -- A plain CONNECT carries :method and :authority only (RFC 9113 8.5).
+    local required = method_is_connect(headers) and connect_pseudo
+                     or request_pseudo
+    for i = 1, #required do
+        if not has_pseudo(headers, required[i]) then
+            return nil, "missing pseudo-header " .. required[i]
+        end
+    end
+    local fields = ffi.new("h2_header[?]", #headers)
+    local anchors, count = {}, 0
+    for i = 1, #headers do
+        local h = headers[i]
+        if type(h) ~= "table" or h.name == nil or h.value == nil then
+            return nil, "header " .. i .. " needs a name and a value"
+        end
+        local name = lower(tostring(h.name))
+        if not connection_specific[name] then
+            local value = tostring(h.value)
+            local f = fields[count]
+            f.name = ffi_cast("const uint8_t *", name)
+            f.name_length = #name
+            f.value = ffi_cast("const uint8_t *", value)
+            f.value_length = #value
+            anchors[#anchors + 1] = name
+            anchors[#anchors + 1] = value
+            count = count + 1
+        end
+    end
+    return fields, count, anchors
+end
+
+-- Queues `data` on the stream, waiting (reading the server's frames) while
+-- the core's send buffer is full: bounded buffering with backpressure.
+local function send_data(self, stream, data, last)
+    local conn, sid = self.conn, stream.sid
+    local offset, length = 0, #data
+    while true do
+        local n = lib.h2_conn_submit_data(conn, sid,
+            ffi_cast("const uint8_t *", data) + offset, length - offset,
+            last and 1 or 0)
+        if n < 0 then
+            return nil, stream.err or core.strerror(n)
+        end
+        offset = offset + n
+        if offset >= length then
+            return flush(self)
+        end
+        stream.writable = false
+        while true do
+            -- Sending what is queued may itself free room (the server's
+            -- window was open): look at the events before blocking on a read.
+            local ok, err = flush(self)
+            if ok then
+                ok, err = dispatch_events(self)
+            end
+            if not ok then
+                return nil, err
+            end
+            if stream.writable then
+                break
+            end
+            if stream.done then
+                return nil, stream.err or "stream closed"
+            end
+            ok, err = pump(self)
+            if not ok then
+                return nil, err
+            end
+        end
+    end
+end
+
+local function send_body(self, stream, body)
+    if type(body) == "string" then
+        return send_data(self, stream, body, true)
+    end
+    while true do
+        local part, last, err = body(BODY_CHUNK)
+        if err then
+            self:close(h2_error.INTERNAL_ERROR)
+            return nil, err
+        end
+        local ok
+        ok, err = send_data(self, stream, part or "", last and true or false)
+        if not ok then
+            return nil, err
+        end
+        if last then
+            return true
+        end
+        if part == nil or part == "" then
+            return nil, "body function returned no data and not last"
+        end
+    end
+end
+
+-- client:send_request(headers, body?) -> stream, err
+function _M.send_request(self, headers, body)
+    if self.closed or self.goaway_sent then
+        return nil, "goaway frame was received or sent"
+    end
+    if body ~= nil and type(body) ~= "string" and type(body) ~= "function" then
+        return nil, "body must be a string or a function"
+    end
+    local fields, count, anchors = build_fields(headers)
+    if not fields then
+        return nil, count
+    end
+    local stream = { body = { first = 1, last = 0 }, done = false }
+    local end_stream = body == nil and 1 or 0
+    local sid = lib.h2_conn_submit_request(self.conn, fields, count,
+                                           end_stream, nil)
+    anchors = nil -- the core has copied or encoded the fields
+    if sid < 0 then
+        if sid == core.ERR_CONNECTION_GOING_AWAY then
+            return nil, "goaway frame was received or sent"
+        end
+        if sid == core.ERR_INVALID_HEADER then
+            return nil, "invalid request header"
+        end
+        return nil, core.strerror(sid)
+    end
+    stream.sid = sid
+    self.streams[sid] = stream
+    local ok, err
+    if body ~= nil then
+        ok, err = send_body(self, stream, body)
+    else
+        ok, err = flush(self)
+    end
+    if not ok then
+        return nil, err
+    end
+    return stream
+end
+
+-- client:read_headers(stream) -> headers, err
+function _M.read_headers(self, stream)
+    if type(stream) ~= "table" or not stream.sid then
+        return nil, "invalid stream"
+    end
+    while not stream.headers do
+        if stream.done then
+            return nil, stream.err or "stream reset"
+        end
+        local ok, err = pump(self)
+        if not ok then
+            return nil, err
+        end
+    end
+    return stream.headers
+end
+
+local function forget(self, stream)
+    if self.streams[stream.sid] == stream then
+        self.streams[stream.sid] = nil
+    end
+end
+
+-- client:read_body(stream) -> one piece of the body; "" once the body is
+-- done, nil once trailers arrived (as the seed), nil + err on failure.
+function _M.read_body(self, stream)
+    if type(stream) ~= "table" or not stream.sid then
+        return nil, "invalid stream"
+    end
+    while true do
+        local body = stream.body
+        if body.first <= body.last then
+            local data = body[body.first]
+            body[body.first] = nil
+            body.first = body.first + 1
+            return data
+        end
+        if stream.done then
+            forget(self, stream)
+            if stream.err then
+                return nil, stream.err
+            end
+            if stream.trailers then
+                return nil
+            end
+            return ""
+        end
+        local ok, err = pump(self)
+        if not ok then
+            return nil, err
+        end
+    end
+end
+
+-- client:read_trailers(stream) -> the trailers once the body is read, or nil.
+function _M.read_trailers(self, stream)
+    return stream.trailers
+end
+
+-- client:request(headers, body?, on_headers_reach, on_data_reach,
+--                on_trailers_reach?) -> ok, err
+function _M.request(self, headers, body, on_headers_reach, on_data_reach,
+                    on_trailers_reach)
+    if type(on_headers_reach) ~= "function" then
+        return nil, "invalid on_headers_reach callback"
+    end
+    if type(on_data_reach) ~= "function" then
+        return nil, "invalid on_data_reach callback"
+    end
+    local stream, err = self:send_request(headers, body)
+    if not stream then
+        return nil, err
+    end
+    local response
+    response, err = self:read_headers(stream)
+    if not response then
+        return nil, err
+    end
+    if on_headers_reach(self.ctx, response) then
+        self:close(h2_error.NO_ERROR)
+        return true
+    end
+    while true do
+        local data
+        data, err = self:read_body(stream)
+        if data == nil then
+            if err then
+                return nil, err
+            end
+            break -- trailers
+        end
+        if data == "" then
+            break
+        end
+        if on_data_reach(self.ctx, data) then
+            self:close(h2_error.NO_ERROR)
+            return true
+        end
+    end
+    if stream.trailers and on_trailers_reach then
+        if on_trailers_reach(self.ctx, stream.trailers) then
+            self:close(h2_error.NO_ERROR)
+        end
+    end
+    return true
+end
+
+-- client:acknowledge_settings() -> ok, err. The core ACKs the server's
+-- SETTINGS by itself and requests need not wait for them; this still
+-- waits for them, as the seed did, for code that depends on it.
+function _M.acknowledge_settings(self)
+    while not self.settings_received do
+        local ok, err = pump(self)
+        if not ok then
+            return nil, err
+        end
+    end
+    return flush(self)
+end
+
+-- client:close(code?) -> ok, err: GOAWAY with `code` (NO_ERROR by
+-- default), flushed.
+function _M.close(self, code)
+    code = code or h2_error.NO_ERROR
+    if not self.goaway_sent then
+        self.goaway_sent = true
+        if code == h2_error.NO_ERROR then
+            lib.h2_conn_shutdown(self.conn)
+        else
+            lib.h2_conn_terminate(self.conn, code, "closed by the application")
+        end
+    end
+    local ok, err = flush(self)
+    dispatch_events(self)
+    return ok, err
+end
+
+-- client:ping() -> ok, err: sends a PING and waits for its ACK.
+function _M.ping(self)
+    local before = self.ping_acks or 0
+    local rc = lib.h2_conn_ping(self.conn, "libh2-lu")
+    if rc < 0 then
+        return nil, core.strerror(rc)
+    end
+    while (self.ping_acks or 0) == before do
+        local ok, err = pump(self)
+        if not ok then
+            return nil, err
+        end
+    end
+    return true
+end
+
+-- client:reset(stream, code?) -> ok, err: cancels one stream only.
+function _M.reset(self, stream, code)
+    local rc = lib.h2_conn_reset_stream(self.conn, stream.sid,
+                                        code or h2_error.CANCEL)
+    forget(self, stream)
+    stream.done, stream.err = true, "stream reset"
+    if rc < 0 then
+        return nil, core.strerror(rc)
+    end
+    return flush(self)
+end
+
+-- client:keepalive(key): parks the session for http2.new{key=key}. A
+-- failed or closing session is never parked.
+function _M.keepalive(self, key)
+    if self.closed or self.goaway_sent or self.goaway_received
+       or lib.h2_conn_is_closed(self.conn) ~= 0 then
+        return
+    end
+    self.recv, self.send, self.ctx = nil, nil, nil
+    parked[key] = self
+end
+
+-- Diagnostics used by tests and callers: the server's settings.
+function _M.peer_max_concurrent_streams(self)
+    return lib.h2_conn_peer_max_concurrent_streams(self.conn)
+end
+
+function _M.peer_setting(self, id)
+    return lib.h2_conn_peer_setting(self.conn, id)
+end
+
+return _M

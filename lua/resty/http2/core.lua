@@ -1,0 +1,144 @@
+-- resty.http2.core (internal): the LuaJIT FFI declarations of libh2's
+-- sans-I/O connection (include/h2/conn.h) and the loaded library.
+--
+-- The library is found through resty.http2.libpath, a one-line module that
+-- the build writes next to the build tree's libh2 and that `cmake --install`
+-- writes with the installed absolute path, so nginx needs nothing but
+-- lua_package_path. When that module is missing (files copied by hand), the
+-- system loader is asked for "h2" (ldconfig's cache, LD_LIBRARY_PATH).
+--
+-- Nothing here calls back from C into Lua: the binding pulls events in
+-- batches with h2_conn_poll, which keeps the JIT compiling and the nginx
+-- worker never re-entered from C.
+
+local ffi = require "ffi"
+
+ffi.cdef [[
+typedef struct h2_conn h2_conn;
+
+typedef struct h2_header {
+  const uint8_t *name;
+  const uint8_t *value;
+  uint32_t name_length;
+  uint32_t value_length;
+  uint32_t flags;
+  uint32_t reserved_;
+} h2_header;
+
+typedef struct h2_conn_options {
+  uint32_t struct_size;
+  uint32_t flags;
+  uint32_t header_table_size;
+  uint32_t initial_window_size;
+  uint32_t max_frame_size;
+  uint32_t max_header_list_size;
+  uint32_t connection_window_size;
+  uint32_t encoder_table_cap;
+  uint32_t max_header_fields;
+  uint32_t max_continuations;
+  uint32_t max_concurrent_streams;
+  uint32_t initial_max_concurrent_streams;
+  uint32_t max_settings_entries;
+  uint32_t max_pending_acks;
+  uint32_t max_send_buffer;
+  uint32_t glitch_burst;
+  uint32_t glitch_per_second;
+  uint32_t max_local_resets;
+  uint32_t max_interim_responses;
+  uint32_t settings_timeout_ms;
+  uint32_t max_goaway_debug;
+  uint32_t small_data_budget;
+} h2_conn_options;
+
+typedef struct h2_event {
+  int32_t type;
+  uint32_t stream_id;
+  int32_t error;
+  uint32_t flags;
+  uint32_t status;
+  uint32_t header_count;
+  const h2_header *headers;
+  const uint8_t *data;
+  uint64_t length;
+  uint64_t value;
+  void *user;
+} h2_event;
+
+void h2_conn_options_init(h2_conn_options *options);
+int h2_conn_client_new(h2_conn **conn, const h2_conn_options *options,
+                       const void *alloc);
+void h2_conn_del(h2_conn *conn);
+int h2_conn_recv(h2_conn *conn, const uint8_t *in, size_t length);
+int h2_conn_tick(h2_conn *conn, uint64_t now_ms);
+int h2_conn_poll(h2_conn *conn, h2_event *events, size_t max);
+int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
+                           size_t count, int end_stream, void *user);
+int h2_conn_submit_data(h2_conn *conn, uint32_t stream_id,
+                        const uint8_t *data, size_t length, int end_stream);
+int h2_conn_submit_trailers(h2_conn *conn, uint32_t stream_id,
+                            const h2_header *fields, size_t count);
+int h2_conn_reset_stream(h2_conn *conn, uint32_t stream_id,
+                         uint32_t wire_code);
+int h2_conn_consume(h2_conn *conn, uint32_t stream_id, size_t length);
+int h2_conn_ping(h2_conn *conn, const uint8_t opaque[8]);
+int h2_conn_terminate(h2_conn *conn, uint32_t wire_code, const char *detail);
+int h2_conn_shutdown(h2_conn *conn);
+size_t h2_conn_peek_output(h2_conn *conn, const uint8_t **data);
+void h2_conn_consume_output(h2_conn *conn, size_t length);
+int h2_conn_is_closed(const h2_conn *conn);
+int h2_conn_can_submit(const h2_conn *conn);
+uint32_t h2_conn_open_streams(const h2_conn *conn);
+uint32_t h2_conn_peer_max_concurrent_streams(const h2_conn *conn);
+uint32_t h2_conn_peer_setting(const h2_conn *conn, uint16_t id);
+const char *h2_conn_error_detail(const h2_conn *conn);
+const char *h2_strerror(int code);
+]]
+
+local function load_library()
+    local ok, path = pcall(require, "resty.http2.libpath")
+    if ok and type(path) == "string" then
+        local loaded, lib = pcall(ffi.load, path)
+        if loaded then
+            return lib
+        end
+    end
+    local loaded, lib = pcall(ffi.load, "h2")
+    if loaded then
+        return lib
+    end
+    error("resty.http2: cannot load libh2 (" .. tostring(lib)
+          .. "); install libh2 with `cmake --install` or put libh2.so on "
+          .. "the system loader's path", 2)
+end
+
+local _M = {
+    lib = load_library(),
+
+    -- h2_event types (include/h2/conn.h).
+    EVENT_HEADERS = 1,
+    EVENT_INFORMATIONAL = 2,
+    EVENT_DATA = 3,
+    EVENT_TRAILERS = 4,
+    EVENT_STREAM_END = 5,
+    EVENT_STREAM_RESET = 6,
+    EVENT_WRITABLE = 7,
+    EVENT_SETTINGS = 8,
+    EVENT_PING_ACK = 9,
+    EVENT_GOAWAY = 10,
+    EVENT_CONNECTION_ERROR = 11,
+    EVENT_CLOSED = 12,
+
+    EVENT_FLAG_END_STREAM = 0x1,
+    EVENT_FLAG_RETRYABLE = 0x2,
+    EVENT_FLAG_LOCAL = 0x4,
+
+    ERR_WOULD_BLOCK = -7,
+    ERR_CONNECTION_GOING_AWAY = -10,
+    ERR_INVALID_HEADER = -6,
+}
+
+function _M.strerror(code)
+    return ffi.string(_M.lib.h2_strerror(code))
+end
+
+return _M

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Runs the resty.http2 binding's tests inside a real nginx with the Lua
+# module (Debian's libnginx-mod-http-lua), against the real peers that the
+# "peers" fixture started (tests/peers). Test::Nginx is not in Debian, so
+# this is the harness: one nginx (port 18460) whose locations run
+# tests/lua/t_*.lua, fetched with curl; every "ok - " / "not ok - " line is
+# a check, and a page that does not end with "done" is a failure.
+#
+#   tests/lua/run.sh SRC_DIR BUILD_DIR PEERS_DIR
+#
+# H2_LUA_ONLY=REGEX runs only the pages whose description matches;
+# H2_LUA_SEQUENTIAL=N sets the sequential-request count (10000);
+# H2_LUA_VERBOSE=1 prints the pages whole.
+set -euo pipefail
+
+src=$(cd "$1" && pwd)
+build=$(cd "$2" && pwd)
+peers=$(cd "$3" && pwd)
+# shellcheck source=/dev/null
+source "$peers/peers.env"
+export PATH="$PATH:/usr/sbin:/sbin"
+
+harness_port=18460
+run=$build/lua-harness
+rm -rf "$run"
+mkdir -p "$run/logs"
+
+[ -f "$build/lua/resty/http2/libpath.lua" ] ||
+  { echo "run.sh: $build/lua/resty/http2/libpath.lua missing (configure the build)"; exit 1; }
+
+cat >"$run/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $run/nginx.pid;
+error_log $run/logs/error.log warn;
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+events { worker_connections 256; }
+http {
+    access_log off;
+    lua_package_path "$build/lua/?.lua;$src/lua/?.lua;/usr/share/lua/5.1/?.lua;;";
+    lua_socket_log_errors off;
+    server {
+        listen 127.0.0.1:$harness_port;
+        location = / { return 204; }
+        location ~ ^/t/(\w+)\$ {
+            content_by_lua_file $src/tests/lua/t_\$1.lua;
+        }
+    }
+}
+CONF
+
+nginx -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
+nginx_pid=$!
+trap 'kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$harness_port/" && break
+  kill -0 "$nginx_pid" 2>/dev/null ||
+    { echo "not ok - the harness nginx did not start"; cat "$run/logs/error.log"; exit 1; }
+  sleep 0.1
+done
+
+passed=0
+failed=0
+only=${H2_LUA_ONLY:-} # a regular expression: run only the pages it matches
+page() { # description, path
+  local out
+  [ -z "$only" ] || [[ $1 =~ $only ]] || return 0
+  out=$(curl -s --max-time 300 "http://127.0.0.1:$harness_port$2" || true)
+  if [ -n "${H2_LUA_VERBOSE:-}" ]; then printf '%s\n' "$out"; else
+    printf '%s\n' "$out" | grep -E '^(not )?ok - ' || true
+  fi
+  passed=$((passed + $(printf '%s\n' "$out" | grep -c '^ok - ' || true)))
+  failed=$((failed + $(printf '%s\n' "$out" | grep -c '^not ok - ' || true)))
+  if [ "$(printf '%s\n' "$out" | tail -n 1)" != done ]; then
+    echo "not ok - $1: the page did not finish; its end and the error log:"
+    printf '%s\n' "$out" | tail -n 30
+    tail -n 20 "$run/logs/error.log"
+    failed=$((failed + 1))
+  fi
+}
+
+n=${H2_LUA_SEQUENTIAL:-10000}
+page "nginx h2c" "/t/client?server=nginx&port=$H2_PEER_NGINX_H2C&n=$n&docroot=$H2_PEERS_DOCROOT"
+page "h2o h2c" "/t/client?server=h2o&port=$H2_PEER_H2O_H2C&n=$n&docroot=$H2_PEERS_DOCROOT"
+page "nghttpd h2c" "/t/client?server=nghttpd&port=$H2_PEER_NGHTTPD_H2C&n=$n&docroot=$H2_PEERS_DOCROOT"
+page "nginx trailers" "/t/fields?server=nginx&port=$H2_PEER_NGINX_H2C&path=/trailers/1k.bin&expect=trailers"
+page "nghttpd trailers" "/t/fields?server=nghttpd&port=$H2_PEER_NGHTTPD_TRAILERS_H2C&path=/1k.bin&expect=trailers"
+for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
+  page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
+done
+
+if grep -E '\[(alert|crit|emerg)\]' "$run/logs/error.log"; then
+  echo "not ok - the harness nginx logged alerts"
+  failed=$((failed + 1))
+fi
+echo "lua binding: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

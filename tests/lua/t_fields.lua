@@ -1,0 +1,79 @@
+-- Response fields through resty.http2 against one real server (h2c), run
+-- by tests/lua/run.sh: /t/fields?server=NAME&port=P&path=/...&expect=...
+--   expect=trailers   the response carries x-trailer-one: one and
+--                     x-trailer-two: two (nginx /trailers/, nghttpd's
+--                     trailers port); read_body returns nil for them, the
+--                     request() callback gets them, the session stays usable.
+--   expect=bigheader  the response carries x-big-header of `len` bytes
+--                     (HEADERS + CONTINUATION).
+
+local http2 = require "resty.http2"
+
+local port = tonumber(ngx.var.arg_port)
+local server = ngx.var.arg_server or "?"
+local path = ngx.var.arg_path
+local expect = ngx.var.arg_expect
+
+local function check(cond, what, detail)
+    ngx.say((cond and "ok - " or "not ok - ") .. server .. " " .. expect .. ": "
+            .. what .. ((not cond and detail) and (" (" .. tostring(detail) .. ")") or ""))
+    ngx.flush(true)
+end
+
+local sock = ngx.socket.tcp()
+sock:settimeout(10000)
+assert(sock:connect("127.0.0.1", port))
+local client = assert(http2.new { ctx = sock, recv = sock.receive, send = sock.send })
+
+local function req()
+    return {
+        { name = ":authority", value = "127.0.0.1:" .. port },
+        { name = ":method", value = "GET" },
+        { name = ":path", value = path },
+        { name = ":scheme", value = "http" },
+    }
+end
+
+if expect == "trailers" then
+    for round = 1, 3 do
+        local stream, err = client:send_request(req())
+        local headers = stream and client:read_headers(stream)
+        local size, last, lerr = 0, nil, nil
+        while headers do
+            last, lerr = client:read_body(stream)
+            if last == nil or last == "" then break end
+            size = size + #last
+        end
+        local t = stream and client:read_trailers(stream)
+        check(headers and headers[":status"] == "200" and size > 0,
+              "round " .. round .. ": headers and body", err or lerr)
+        check(last == nil and lerr == nil, "round " .. round .. ": read_body returns nil for trailers",
+              tostring(last) .. " " .. tostring(lerr))
+        check(t and t["x-trailer-one"] == "one" and t["x-trailer-two"] == "two",
+              "round " .. round .. ": trailers read")
+    end
+    local got
+    local ok, err = client:request(req(), nil, function() end, function() end,
+        function(ctx, trailers) got = trailers end)
+    check(ok and got and got["x-trailer-one"] == "one", "request(): on_trailers_reach", err)
+    ok, err = client:request(req(), nil, function() end, function() end)
+    check(ok, "request() without on_trailers_reach on a trailers response", err)
+elseif expect == "bigheader" then
+    local want = tonumber(ngx.var.arg_len)
+    for round = 1, 2 do
+        local stream, err = client:send_request(req())
+        local headers
+        if stream then headers, err = client:read_headers(stream) end
+        local big = headers and headers["x-big-header"]
+        check(type(big) == "string" and #big == want,
+              "round " .. round .. ": " .. want .. "-byte header (CONTINUATION)",
+              err or (big and #big))
+        while stream do
+            local data = client:read_body(stream)
+            if not data or data == "" then break end
+        end
+    end
+end
+client:close()
+sock:close()
+ngx.say("done")
