@@ -44,7 +44,10 @@ local connection_specific = {
     ["transfer-encoding"] = true,
 }
 
-local event_types = {}
+-- Handlers of the events that concern one of our streams (called only while
+-- the stream is known here) and of those that concern the connection.
+local stream_events = {}
+local connection_events = {}
 
 local function now_ms()
     if ngx then
@@ -188,67 +191,55 @@ local function reset_reason(self, ev)
     return "stream reset"
 end
 
-event_types[core.EVENT_HEADERS] = function(self, stream, ev)
-    if stream then
-        stream.headers = fields_to_hash(ev)
-    end
+stream_events[core.EVENT_HEADERS] = function(self, stream, ev)
+    stream.headers = fields_to_hash(ev)
 end
 
-event_types[core.EVENT_INFORMATIONAL] = function(self, stream, ev)
-    if stream then
-        stream.interim = stream.interim or {}
-        stream.interim[#stream.interim + 1] = fields_to_hash(ev)
-    end
+stream_events[core.EVENT_INFORMATIONAL] = function(self, stream, ev)
+    stream.interim = stream.interim or {}
+    stream.interim[#stream.interim + 1] = fields_to_hash(ev)
 end
 
-event_types[core.EVENT_DATA] = function(self, stream, ev)
-    if stream and ev.length > 0 then
+stream_events[core.EVENT_DATA] = function(self, stream, ev)
+    if ev.length > 0 then
         push_body(stream, ffi_string(ev.data, ev.length))
     end
 end
 
-event_types[core.EVENT_TRAILERS] = function(self, stream, ev)
-    if stream then
-        stream.trailers = fields_to_hash(ev)
-    end
+stream_events[core.EVENT_TRAILERS] = function(self, stream, ev)
+    stream.trailers = fields_to_hash(ev)
 end
 
-event_types[core.EVENT_STREAM_END] = function(self, stream)
-    if stream then
-        stream.done = true
-    end
+stream_events[core.EVENT_STREAM_END] = function(self, stream)
+    stream.done = true
 end
 
-event_types[core.EVENT_STREAM_RESET] = function(self, stream, ev)
-    if stream then
-        stream.done = true
-        stream.error_code = ev.error
-        stream.retryable = band(ev.flags, core.EVENT_FLAG_RETRYABLE) ~= 0
-        stream.err = reset_reason(self, ev)
-    end
+stream_events[core.EVENT_STREAM_RESET] = function(self, stream, ev)
+    stream.done = true
+    stream.error_code = ev.error
+    stream.retryable = band(ev.flags, core.EVENT_FLAG_RETRYABLE) ~= 0
+    stream.err = reset_reason(self, ev)
 end
 
-event_types[core.EVENT_WRITABLE] = function(self, stream)
-    if stream then
-        stream.writable = true
-    end
+stream_events[core.EVENT_WRITABLE] = function(self, stream)
+    stream.writable = true
 end
 
-event_types[core.EVENT_SETTINGS] = function(self)
+connection_events[core.EVENT_SETTINGS] = function(self)
     self.settings_received = true
 end
 
-event_types[core.EVENT_PING_ACK] = function(self)
+connection_events[core.EVENT_PING_ACK] = function(self)
     self.ping_acks = (self.ping_acks or 0) + 1
 end
 
-event_types[core.EVENT_GOAWAY] = function(self, _, ev)
+connection_events[core.EVENT_GOAWAY] = function(self, ev)
     self.goaway_received = true
     self.goaway_error = ev.error
     self.goaway_last_stream_id = tonumber(ev.value)
 end
 
-event_types[core.EVENT_CONNECTION_ERROR] = function(self, _, ev)
+connection_events[core.EVENT_CONNECTION_ERROR] = function(self, ev)
     local detail = lib.h2_conn_error_detail(self.conn)
     self.fatal = core.strerror(ev.error)
     if detail ~= nil then
@@ -256,7 +247,7 @@ event_types[core.EVENT_CONNECTION_ERROR] = function(self, _, ev)
     end
 end
 
-event_types[core.EVENT_CLOSED] = function(self)
+connection_events[core.EVENT_CLOSED] = function(self)
     self.closed = true
 end
 
@@ -272,9 +263,18 @@ local function dispatch_events(self)
         end
         for i = 0, n - 1 do
             local ev = events[i]
-            local handler = event_types[ev.type]
+            local handler = stream_events[ev.type]
             if handler then
-                handler(self, streams[ev.stream_id], ev)
+                -- Events of streams already forgotten (reset by us) are dropped.
+                local stream = streams[ev.stream_id]
+                if stream then
+                    handler(self, stream, ev)
+                end
+            else
+                handler = connection_events[ev.type]
+                if handler then
+                    handler(self, ev)
+                end
             end
         end
     end

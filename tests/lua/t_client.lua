@@ -62,6 +62,21 @@ local function read_all(client, stream)
     return table.concat(parts)
 end
 
+-- resty.http2.error: every name the seed documents or exports.
+check(h2_error.NO_ERROR == 0 and h2_error.PROTOCOL_ERROR == 1
+      and h2_error.HTTP_1_1_REQUIRED == 0xd and h2_error.STREAM_PROTOCOL == -1
+      and h2_error.STREAM_PROTOCOL_ERROR == -1 and h2_error.STREAM_FLOW_CONTROL_ERROR == -3
+      and h2_error.STREAM_FRAME_SIZE_ERROR == -6, "error: constants")
+check(h2_error.strerror(h2_error.CANCEL) == "cancel"
+      and h2_error.strerror(h2_error.STREAM_PROTOCOL_ERROR) == "stream protocol error"
+      and h2_error.strerror(99) == "unknown error", "error: strerror")
+check(h2_error.is_stream_error(-1) and not h2_error.is_stream_error(1)
+      and not h2_error.is_stream_error(nil), "error: is_stream_error")
+check(http2.new {} == nil and select(2, http2.new {}) == "recv and send must be functions",
+      "new() without recv/send refused clearly")
+check(select(2, http2.new { recv = ngx.say, send = ngx.say, max_frame_size = 100 })
+      == "max_frame_size must be within 16384..16777215", "new() with a bad max_frame_size refused")
+
 local sock = assert(connect())
 local client, err = new_client(sock)
 check(client ~= nil, "http2.new", err)

@@ -9,41 +9,26 @@
 
 local _M = { _VERSION = "0.1" }
 
-local names = {
-    [0x0] = "NO_ERROR",
-    [0x1] = "PROTOCOL_ERROR",
-    [0x2] = "INTERNAL_ERROR",
-    [0x3] = "FLOW_CONTROL_ERROR",
-    [0x4] = "SETTINGS_TIMEOUT",
-    [0x5] = "STREAM_CLOSED",
-    [0x6] = "FRAME_SIZE_ERROR",
-    [0x7] = "REFUSED_STREAM",
-    [0x8] = "CANCEL",
-    [0x9] = "COMPRESSION_ERROR",
-    [0xa] = "CONNECT_ERROR",
-    [0xb] = "ENHANCE_YOUR_CALM",
-    [0xc] = "INADEQUATE_SECURITY",
-    [0xd] = "HTTP_1_1_REQUIRED",
+-- Wire code -> { constant name, description }.
+local codes = {
+    [0x0] = { "NO_ERROR", "no error" },
+    [0x1] = { "PROTOCOL_ERROR", "protocol error" },
+    [0x2] = { "INTERNAL_ERROR", "internal error" },
+    [0x3] = { "FLOW_CONTROL_ERROR", "flow control error" },
+    [0x4] = { "SETTINGS_TIMEOUT", "settings timeout" },
+    [0x5] = { "STREAM_CLOSED", "stream closed" },
+    [0x6] = { "FRAME_SIZE_ERROR", "frame size error" },
+    [0x7] = { "REFUSED_STREAM", "refused stream" },
+    [0x8] = { "CANCEL", "cancel" },
+    [0x9] = { "COMPRESSION_ERROR", "compression error" },
+    [0xa] = { "CONNECT_ERROR", "connect error" },
+    [0xb] = { "ENHANCE_YOUR_CALM", "enhance your calm" },
+    [0xc] = { "INADEQUATE_SECURITY", "inadequate security" },
+    [0xd] = { "HTTP_1_1_REQUIRED", "http/1.1 required" },
 }
 
-local descriptions = {
-    [0x0] = "no error",
-    [0x1] = "protocol error",
-    [0x2] = "internal error",
-    [0x3] = "flow control error",
-    [0x4] = "settings timeout",
-    [0x5] = "stream closed",
-    [0x6] = "frame size error",
-    [0x7] = "refused stream",
-    [0x8] = "cancel",
-    [0x9] = "compression error",
-    [0xa] = "connect error",
-    [0xb] = "enhance your calm",
-    [0xc] = "inadequate security",
-    [0xd] = "http/1.1 required",
-}
-
-for code, name in pairs(names) do
+for code, entry in pairs(codes) do
+    local name = entry[1]
     _M[name] = code
     if code ~= 0 then
         -- STREAM_PROTOCOL_ERROR, STREAM_CANCEL, ... for the stream band.
@@ -58,10 +43,11 @@ function _M.strerror(code)
         return "unknown error"
     end
     local wire = code < 0 and -code or code
-    local text = descriptions[wire]
-    if not text then
+    local entry = codes[wire]
+    if not entry then
         return "unknown error"
     end
+    local text = entry[2]
     if code < 0 then
         return "stream " .. text
     end
