@@ -26,6 +26,10 @@ note "generated tables are up to date"
 /usr/bin/python3 tools/gen_huffman.py --check && /usr/bin/python3 tools/gen_static_table.py --check
 record "generated-tables" $?
 
+note "the Lua binding's FFI declarations match the C headers"
+/usr/bin/python3 tools/check_lua_cdef.py
+record "lua-cdef" $?
+
 # Builds one configuration and runs its CTest suite; each CTest test
 # counts as one result.
 build_and_test() { # name, compiler, extra cmake args...

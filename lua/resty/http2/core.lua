@@ -7,6 +7,10 @@
 -- lua_package_path. When that module is missing (files copied by hand), the
 -- system loader is asked for "h2" (ldconfig's cache, LD_LIBRARY_PATH).
 --
+-- The declarations restate include/h2/conn.h (the FFI cannot read C
+-- headers); tools/check_lua_cdef.py, run by the test command, fails when
+-- they drift apart.
+--
 -- Nothing here calls back from C into Lua: the binding pulls events in
 -- batches with h2_conn_poll, which keeps the JIT compiling and the nginx
 -- worker never re-entered from C.
@@ -65,8 +69,9 @@ typedef struct h2_event {
 } h2_event;
 
 void h2_conn_options_init(h2_conn_options *options);
+typedef struct h2_allocator h2_allocator;
 int h2_conn_client_new(h2_conn **conn, const h2_conn_options *options,
-                       const void *alloc);
+                       const h2_allocator *alloc);
 void h2_conn_del(h2_conn *conn);
 int h2_conn_recv(h2_conn *conn, const uint8_t *in, size_t length);
 int h2_conn_tick(h2_conn *conn, uint64_t now_ms);
