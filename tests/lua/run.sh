@@ -92,6 +92,29 @@ for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
 done
 
+# After the install step, lua_package_path naming the installed directory
+# is all nginx needs: a second nginx (port 18461) sees nothing else.
+if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1; then
+  sed -e "s|listen 127.0.0.1:$harness_port;|listen 127.0.0.1:$((harness_port + 1));|" \
+      -e "s|lua_package_path .*|lua_package_path \"$run/prefix/share/lua/5.1/?.lua;/usr/share/lua/5.1/?.lua\";|" \
+      -e "s|pid $run/nginx.pid;|pid $run/nginx-installed.pid;|" \
+      -e "s|error_log $run/logs/error.log|error_log $run/logs/error-installed.log|" \
+      "$run/nginx.conf" >"$run/nginx-installed.conf"
+  nginx -p "$run/" -c "$run/nginx-installed.conf" -e "$run/logs/error-installed.log" &
+  installed_pid=$!
+  trap 'kill "$nginx_pid" "$installed_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$((harness_port + 1))/" && break
+    sleep 0.1
+  done
+  harness_port=$((harness_port + 1)) page "installed prefix" \
+    "/t/installed?prefix=$run/prefix&port=$H2_PEER_NGINX_H2C&docroot=$H2_PEERS_DOCROOT"
+else
+  echo "not ok - cmake --install into $run/prefix failed:"
+  tail -n 20 "$run/logs/install.log"
+  failed=$((failed + 1))
+fi
+
 if grep -E '\[(alert|crit|emerg)\]' "$run/logs/error.log"; then
   echo "not ok - the harness nginx logged alerts"
   failed=$((failed + 1))
