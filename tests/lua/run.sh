@@ -88,6 +88,7 @@ page "h2o h2c" "/t/client?server=h2o&port=$H2_PEER_H2O_H2C&n=$n&docroot=$H2_PEER
 page "nghttpd h2c" "/t/client?server=nghttpd&port=$H2_PEER_NGHTTPD_H2C&n=$n&docroot=$H2_PEERS_DOCROOT"
 page "nginx trailers" "/t/fields?server=nginx&port=$H2_PEER_NGINX_H2C&path=/trailers/1k.bin&expect=trailers"
 page "nghttpd trailers" "/t/fields?server=nghttpd&port=$H2_PEER_NGHTTPD_TRAILERS_H2C&path=/1k.bin&expect=trailers"
+page "nginx goaway" "/t/goaway?port=$H2_PEER_NGINX_GOAWAY100_H2C&after=$H2_PEER_GOAWAY_AFTER"
 for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
 done
