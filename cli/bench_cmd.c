@@ -21,7 +21,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,16 +228,7 @@ static void usage(FILE *out) {
         out);
 }
 
-__attribute__((format(printf, 1, 2)))
-static int bad_usage(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "h2 bench: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\nTry 'h2 bench --help'.\n");
-  va_end(ap);
-  return H2_CLI_USAGE;
-}
+#define bad_usage(...) h2_cli_bad_usage("bench", __VA_ARGS__)
 
 static int parse_count(const char *arg, uint64_t max, uint64_t *out) {
   char *end;

@@ -19,6 +19,11 @@ enum h2_cli_exit {
 /* A command receives its own name as argv[0] and the arguments after it. */
 typedef int (*h2_cli_command_fn)(int argc, char **argv);
 
+/* Reports wrong usage of `command` ("get", "bench"): the message, then a
+ * pointer to its --help, on stderr. Returns H2_CLI_USAGE. */
+int h2_cli_bad_usage(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 int h2_cli_hpack(int argc, char **argv);
 int h2_cli_get(int argc, char **argv);
 int h2_cli_bench(int argc, char **argv);

@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,16 +53,7 @@ static void usage(FILE *out) {
         out);
 }
 
-__attribute__((format(printf, 1, 2)))
-static int bad_usage(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "h2 get: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\nTry 'h2 get --help'.\n");
-  va_end(ap);
-  return EXIT_USAGE;
-}
+#define bad_usage(...) h2_cli_bad_usage("get", __VA_ARGS__)
 
 /* Parses "Name: value" into a field; the name is lowercased in place. */
 static int parse_field(char *text, h2_header *f) {

@@ -3,6 +3,7 @@
  * command up in a table, so that each command can live in its own file.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,6 +80,16 @@ static int dispatch(int argc, char **argv) {
   const h2_cli_command *command = find_command(name);
   if (!command) return unknown_command(name);
   return command->run(argc - 1, argv + 1);
+}
+
+int h2_cli_bad_usage(const char *command, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "h2 %s: ", command);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\nTry 'h2 %s --help'.\n", command);
+  va_end(ap);
+  return H2_CLI_USAGE;
 }
 
 int main(int argc, char **argv) {

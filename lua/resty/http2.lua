@@ -473,7 +473,9 @@ function _M.send_request(self, headers, body)
     local end_stream = body == nil and 1 or 0
     local sid = lib.h2_conn_submit_request(self.conn, fields, count,
                                            end_stream, nil)
-    anchors = nil -- the core has copied or encoded the fields
+    -- `fields` points into the strings `anchors` holds; this use after the
+    -- call keeps them alive until the core has encoded or copied them.
+    anchors = nil
     if sid < 0 then
         if sid == core.ERR_CONNECTION_GOING_AWAY then
             return nil, "goaway frame was received or sent"
@@ -556,6 +558,13 @@ function _M.read_trailers(self, stream)
     return stream.trailers
 end
 
+-- A request() callback returned true: as in the seed, that aborts the
+-- whole session with a GOAWAY, and request() still reports success.
+local function abort_session(self)
+    self:close(h2_error.NO_ERROR)
+    return true
+end
+
 -- client:request(headers, body?, on_headers_reach, on_data_reach,
 --                on_trailers_reach?) -> ok, err
 function _M.request(self, headers, body, on_headers_reach, on_data_reach,
@@ -576,8 +585,7 @@ function _M.request(self, headers, body, on_headers_reach, on_data_reach,
         return nil, err
     end
     if on_headers_reach(self.ctx, response) then
-        self:close(h2_error.NO_ERROR)
-        return true
+        return abort_session(self)
     end
     while true do
         local data
@@ -592,14 +600,12 @@ function _M.request(self, headers, body, on_headers_reach, on_data_reach,
             break
         end
         if on_data_reach(self.ctx, data) then
-            self:close(h2_error.NO_ERROR)
-            return true
+            return abort_session(self)
         end
     end
-    if stream.trailers and on_trailers_reach then
-        if on_trailers_reach(self.ctx, stream.trailers) then
-            self:close(h2_error.NO_ERROR)
-        end
+    if stream.trailers and on_trailers_reach
+       and on_trailers_reach(self.ctx, stream.trailers) then
+        return abort_session(self)
     end
     return true
 end
