@@ -2,7 +2,7 @@
 # Runs the resty.http2 binding's tests inside a real nginx with the Lua
 # module (Debian's libnginx-mod-http-lua), against the real peers that the
 # "peers" fixture started (tests/peers). Test::Nginx is not in Debian, so
-# this is the harness: one nginx (port 18460) whose locations run
+# this is the harness: one nginx (port H2_PEER_LUA_HARNESS_PORT) whose locations run
 # tests/lua/t_*.lua, fetched with curl; every "ok - " / "not ok - " line is
 # a check, and a page that does not end with "done" is a failure.
 #
@@ -20,7 +20,7 @@ peers=$(cd "$3" && pwd)
 source "$peers/peers.env"
 export PATH="$PATH:/usr/sbin:/sbin"
 
-harness_port=18460
+harness_port=$H2_PEER_LUA_HARNESS_PORT
 run=$build/lua-harness
 rm -rf "$run"
 mkdir -p "$run/logs"
@@ -94,9 +94,9 @@ for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
 done
 
 # After the install step, lua_package_path naming the installed directory
-# is all nginx needs: a second nginx (port 18461) sees nothing else.
+# is all nginx needs: a second nginx (H2_PEER_LUA_INSTALLED_PORT) sees nothing else.
 if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1; then
-  sed -e "s|listen 127.0.0.1:$harness_port;|listen 127.0.0.1:$((harness_port + 1));|" \
+  sed -e "s|listen 127.0.0.1:$harness_port;|listen 127.0.0.1:$H2_PEER_LUA_INSTALLED_PORT;|" \
       -e "s|lua_package_path .*|lua_package_path \"$run/prefix/share/lua/5.1/?.lua;/usr/share/lua/5.1/?.lua\";|" \
       -e "s|pid $run/nginx.pid;|pid $run/nginx-installed.pid;|" \
       -e "s|error_log $run/logs/error.log|error_log $run/logs/error-installed.log|" \
@@ -105,10 +105,10 @@ if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1
   installed_pid=$!
   trap 'kill "$nginx_pid" "$installed_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$((harness_port + 1))/" && break
+    curl -s -o /dev/null "http://127.0.0.1:$H2_PEER_LUA_INSTALLED_PORT/" && break
     sleep 0.1
   done
-  harness_port=$((harness_port + 1)) page "installed prefix" \
+  harness_port=$H2_PEER_LUA_INSTALLED_PORT page "installed prefix" \
     "/t/installed?prefix=$run/prefix&port=$H2_PEER_NGINX_H2C&docroot=$H2_PEERS_DOCROOT"
 else
   echo "not ok - cmake --install into $run/prefix failed:"

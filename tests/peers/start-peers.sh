@@ -7,6 +7,10 @@
 #   tests/peers/start-peers.sh RUNDIR [DOCROOT]
 #
 # DOCROOT defaults to $H2_PEERS_DOCROOT or RUNDIR/docroot (1 GiB; made once).
+# H2_PEER_PORT_OFFSET=N (default 0) shifts every port by N, so that two
+# checkouts can run their suites side by side; peers.env carries the shifted
+# ports. Give each such run its own H2_PEERS_REGISTRY as well, or the
+# "stop everything left over" step below stops the other run's peers.
 # First stops whatever a previous start left running (from any run
 # directory), then waits until every port answers a real HTTP/2 request,
 # prints a table and exits 0; or names each server that did not come up,
@@ -31,6 +35,15 @@ export PATH="$PATH:/usr/sbin:/sbin"
 startup_timeout=${H2_PEERS_STARTUP_TIMEOUT:-10}
 # shellcheck source=tests/peers/ports.env
 source "$here/ports.env"
+port_offset=${H2_PEER_PORT_OFFSET:-0}
+[[ $port_offset =~ ^[0-9]+$ ]] && [ "$port_offset" -le 40000 ] ||
+  { echo "start-peers: H2_PEER_PORT_OFFSET must be a number from 0 to 40000" >&2; exit 2; }
+# Every port variable (the names in ports.env ending in _H2C, _TLS or _PORT),
+# shifted by the offset; peers.env is written from this list.
+port_vars=$(grep -oE '^H2_PEER_[A-Z0-9_]+_(H2C|TLS|PORT)=' "$here/ports.env" | tr -d =)
+for var in $port_vars; do
+  printf -v "$var" '%d' $((${!var} + port_offset))
+done
 
 t0=$(date +%s%N)
 elapsed() { echo "$((($(date +%s%N) - t0) / 1000000)) ms"; }
@@ -302,7 +315,10 @@ launch nginx nginx -p "$ngx/" -c "$ngx/nginx.conf" -e "$rundir/logs/nginx.log"
   echo "H2_PEERS_CERTS=$certs"
   echo "H2_PEERS_CA=$certs/ca.pem"
   echo "H2_PEERS_UNTRUSTED_CA=$certs/untrusted-ca.pem"
-  grep -E '^[A-Z0-9_]+=' "$here/ports.env"
+  echo "H2_PEER_PORT_OFFSET=$port_offset"
+  grep -E '^[A-Z0-9_]+=' "$here/ports.env" | while IFS== read -r name value; do
+    if grep -qxF "$name" <<<"$port_vars"; then echo "$name=${!name}"; else echo "$name=$value"; fi
+  done
 } >"$rundir/peers.env"
 
 # 5. Wait until every port answers GET /1k.bin over HTTP/2 (h2c with prior
