@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that the LuaJIT FFI declarations in lua/resty/http2/core.lua match
+"""Checks that the LuaJIT FFI declarations in lua/resty/**.lua match
 the C headers they restate (include/h2/*.h): every struct the cdef defines
 must have the same fields, and every function it declares the same
 prototype as the header's H2_EXPORT declaration. The FFI cannot read C
@@ -38,8 +38,10 @@ def prototypes(text):
 
 
 def main():
-    lua = (ROOT / "lua/resty/http2/core.lua").read_text()
-    cdef = strip_comments(re.search(r"ffi\.cdef\s*\[\[(.*?)\]\]", lua, re.S).group(1))
+    cdef = ""
+    for module in sorted((ROOT / "lua").rglob("*.lua")):
+        for block in re.findall(r"ffi\.cdef\s*\[\[(.*?)\]\]", module.read_text(), re.S):
+            cdef += strip_comments(block) + "\n"
     headers = ""
     for h in sorted((ROOT / "include/h2").glob("*.h")):
         headers += strip_comments(h.read_text()) + "\n"

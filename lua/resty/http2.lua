@@ -17,6 +17,8 @@
 local ffi = require "ffi"
 local core = require "resty.http2.core"
 local h2_error = require "resty.http2.error"
+local h2_tls = require "resty.http2.tls"
+local semaphore = ngx and require "ngx.semaphore"
 
 local lib = core.lib
 local ffi_string = ffi.string
@@ -30,6 +32,11 @@ local mt = { __index = _M }
 
 local EVENT_BATCH = 64
 local BODY_CHUNK = 65536
+local MANUAL_FLOW_CONTROL = 0x1 -- H2_CONN_MANUAL_FLOW_CONTROL
+-- A light thread waiting for another one's read wakes at least this often
+-- (seconds) to look again, in case the reader was killed (ngx.thread.kill);
+-- the reader's own cosocket timeout bounds a read.
+local READER_WAIT = 1
 
 -- Sessions parked by client:keepalive(key), picked up by http2.new{key=}.
 local parked = {}
@@ -59,6 +66,10 @@ end
 local function new_conn(opts)
     local options = ffi.new("h2_conn_options")
     lib.h2_conn_options_init(options)
+    -- Credit goes back to the server as the application reads the body
+    -- (read_body), not as frames arrive: a slow reader holds the server
+    -- back instead of growing a queue here.
+    options.flags = MANUAL_FLOW_CONTROL
     if opts.preread_size then
         options.initial_window_size = opts.preread_size
     end
@@ -93,6 +104,9 @@ local function check_options(opts)
                           or window > 2147483647) then
         return "preread_size must be within 0..2147483647"
     end
+    if opts.tls ~= nil and type(opts.tls) ~= "table" then
+        return "tls must be a table of TLS options"
+    end
     return nil
 end
 
@@ -107,7 +121,11 @@ function _M.new(opts)
         local client = parked[key]
         parked[key] = nil
         if lib.h2_conn_is_closed(client.conn) == 0 then
-            client.recv, client.send, client.ctx = opts.recv, opts.send, opts.ctx
+            if client.transport then
+                client.transport:rebind(opts.recv, opts.send, opts.ctx)
+            else
+                client.recv, client.send, client.ctx = opts.recv, opts.send, opts.ctx
+            end
             return client
         end
     end
@@ -115,11 +133,23 @@ function _M.new(opts)
     if not conn then
         return nil, err
     end
+    local recv, send, ctx, transport = opts.recv, opts.send, opts.ctx, nil
+    if opts.tls then
+        transport, err = h2_tls.handshake(recv, send, ctx, opts.tls)
+        if not transport then
+            return nil, err
+        end
+        recv, send, ctx = transport.recv, transport.send, transport
+    end
     return setmetatable({
         conn = conn,
-        recv = opts.recv,
-        send = opts.send,
-        ctx = opts.ctx,
+        recv = recv,
+        send = send,
+        ctx = ctx,
+        transport = transport,
+        reading = false,
+        flushing = false,
+        waiting = 0,
         streams = {},
         events = ffi.new("h2_event[?]", EVENT_BATCH),
         output = ffi.new("const uint8_t *[1]"),
@@ -133,16 +163,32 @@ end
 
 -- Output --------------------------------------------------------------------
 
--- Sends everything the core has queued.
+-- Sends everything the core has queued. Light threads share the session,
+-- and a cosocket takes one sender at a time: a thread that finds another
+-- one flushing leaves its bytes to it, since that loop runs until the
+-- core's output is empty.
 local function flush(self)
+    if self.flushing then
+        if coroutine.status(self.flushing) ~= "dead" then
+            return true
+        end
+        -- Killed in the middle of a send: part of a frame may be out.
+        self.flushing = false
+        self.closed = true
+        self.fatal = self.fatal or "a light thread was killed while sending"
+        return nil, self.fatal
+    end
+    self.flushing = coroutine.running()
     local conn, out = self.conn, self.output
     while true do
         local n = tonumber(lib.h2_conn_peek_output(conn, out))
         if n == 0 then
+            self.flushing = false
             return true
         end
         local ok, err = self.send(self.ctx, ffi_string(out[0], n))
         if not ok then
+            self.flushing = false
             return nil, err
         end
         lib.h2_conn_consume_output(conn, n)
@@ -292,12 +338,64 @@ local function connection_lost(self, err)
     return nil, err
 end
 
--- Reads one frame, feeds it to the core, handles the events and sends
--- what the core answered.
+-- Another light thread is reading: wait until it has handled a frame (or
+-- failed), then let the caller look at its stream again.
+local function wait_for_reader(self)
+    if not semaphore then
+        return nil, "session busy reading"
+    end
+    local progress = self.progress
+    if not progress then
+        progress = semaphore.new()
+        self.progress = progress
+    end
+    self.waiting = self.waiting + 1
+    local ok, err = progress:wait(READER_WAIT)
+    if not ok then
+        if self.waiting > 0 then
+            self.waiting = self.waiting - 1
+        end
+        if err ~= "timeout" then
+            return nil, err
+        end
+    end
+    return true
+end
+
+local function wake_waiters(self)
+    local n = self.waiting
+    if n > 0 then
+        self.waiting = 0
+        self.progress:post(n)
+    end
+end
+
+local read_frame
+
+-- Makes progress on the session: reads one frame, feeds it to the core,
+-- handles the events and sends what the core answered; or, while another
+-- light thread does that, waits for it. Callers loop until what they
+-- wait for (their stream's headers, body, writability) is there.
 local function pump(self)
     if self.closed then
         return nil, self.fatal or "closed"
     end
+    if self.reading then
+        if coroutine.status(self.reading) == "dead" then
+            -- Killed in the middle of a frame: the framing is lost.
+            self.reading = false
+            return connection_lost(self, "a light thread was killed while reading")
+        end
+        return wait_for_reader(self)
+    end
+    self.reading = coroutine.running()
+    local ok, err = read_frame(self)
+    self.reading = false
+    wake_waiters(self)
+    return ok, err
+end
+
+function read_frame(self)
     local ok, err = flush(self)
     if not ok then
         return connection_lost(self, err)
@@ -516,9 +614,20 @@ function _M.read_headers(self, stream)
     return stream.headers
 end
 
+-- A stream nobody will read any more: the body it still holds goes back
+-- to the connection's flow-control window.
 local function forget(self, stream)
     if self.streams[stream.sid] == stream then
         self.streams[stream.sid] = nil
+    end
+    local body, unread = stream.body, 0
+    for i = body.first, body.last do
+        unread = unread + #body[i]
+        body[i] = nil
+    end
+    body.first, body.last = 1, 0
+    if unread > 0 then
+        lib.h2_conn_consume(self.conn, stream.sid, unread)
     end
 end
 
@@ -534,6 +643,7 @@ function _M.read_body(self, stream)
             local data = body[body.first]
             body[body.first] = nil
             body.first = body.first + 1
+            lib.h2_conn_consume(self.conn, stream.sid, #data)
             return data
         end
         if stream.done then
@@ -675,7 +785,13 @@ function _M.keepalive(self, key)
        or lib.h2_conn_is_closed(self.conn) ~= 0 then
         return
     end
-    self.recv, self.send, self.ctx = nil, nil, nil
+    -- The session forgets the cosocket (it goes back to nginx's pool);
+    -- http2.new{key=} binds the one taken out again.
+    if self.transport then
+        self.transport:rebind(nil, nil, nil)
+    else
+        self.recv, self.send, self.ctx = nil, nil, nil
+    end
     parked[key] = self
 end
 
