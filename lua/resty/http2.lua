@@ -167,7 +167,7 @@ end
 -- and a cosocket takes one sender at a time: a thread that finds another
 -- one flushing leaves its bytes to it, since that loop runs until the
 -- core's output is empty.
-local function flush(self)
+local function flush_now(self)
     if self.flushing then
         if coroutine.status(self.flushing) ~= "dead" then
             return true
@@ -193,6 +193,22 @@ local function flush(self)
         end
         lib.h2_conn_consume_output(conn, n)
     end
+end
+
+-- Has what the core queued sent: here, or, when the connection belongs to
+-- another context (resty.http2.pool's timer), by its owner.
+local function flush(self)
+    local kick = self.kick
+    if kick then
+        if self.closed then
+            return nil, self.fatal or "closed"
+        end
+        if lib.h2_conn_peek_output(self.conn, self.output) > 0 then
+            kick()
+        end
+        return true
+    end
+    return flush_now(self)
 end
 
 -- Events --------------------------------------------------------------------
@@ -340,7 +356,7 @@ end
 
 -- Another light thread is reading: wait until it has handled a frame (or
 -- failed), then let the caller look at its stream again.
-local function wait_for_reader(self)
+local function wait_for_reader(self, deadline)
     if not semaphore then
         return nil, "session busy reading"
     end
@@ -349,8 +365,12 @@ local function wait_for_reader(self)
         progress = semaphore.new()
         self.progress = progress
     end
+    local wait = READER_WAIT
+    if deadline then
+        wait = math.min(wait, math.max(deadline - ngx.now(), 0.001))
+    end
     self.waiting = self.waiting + 1
-    local ok, err = progress:wait(READER_WAIT)
+    local ok, err = progress:wait(wait)
     if not ok then
         if self.waiting > 0 then
             self.waiting = self.waiting - 1
@@ -372,22 +392,8 @@ end
 
 local read_frame
 
--- Makes progress on the session: reads one frame, feeds it to the core,
--- handles the events and sends what the core answered; or, while another
--- light thread does that, waits for it. Callers loop until what they
--- wait for (their stream's headers, body, writability) is there.
-local function pump(self)
-    if self.closed then
-        return nil, self.fatal or "closed"
-    end
-    if self.reading then
-        if coroutine.status(self.reading) == "dead" then
-            -- Killed in the middle of a frame: the framing is lost.
-            self.reading = false
-            return connection_lost(self, "a light thread was killed while reading")
-        end
-        return wait_for_reader(self)
-    end
+-- Reads and handles one frame, then wakes the light threads waiting for it.
+local function serve_frame(self)
     self.reading = coroutine.running()
     local ok, err = read_frame(self)
     self.reading = false
@@ -395,8 +401,40 @@ local function pump(self)
     return ok, err
 end
 
+-- Makes progress on the session: reads one frame, feeds it to the core,
+-- handles the events and sends what the core answered; or, while another
+-- light thread (or resty.http2.pool's connection owner) does that, waits
+-- for it. Callers loop until what they wait for (their stream's headers,
+-- body, writability) is there, or `stream.deadline` (ngx.now() seconds)
+-- has passed.
+local function pump(self, stream)
+    if self.closed then
+        return nil, self.fatal or "closed"
+    end
+    local deadline = stream and stream.deadline
+    if deadline and ngx.now() >= deadline then
+        return nil, "timeout"
+    end
+    if self.reading or self.kick then
+        if self.reading and coroutine.status(self.reading) == "dead" then
+            -- Killed in the middle of a frame: the framing is lost.
+            self.reading = false
+            return connection_lost(self, "a light thread was killed while reading")
+        end
+        -- What this thread queued (a WINDOW_UPDATE for the body it read,
+        -- say) may be what the server waits for before it sends the frame
+        -- the reader waits for: send it before waiting.
+        local ok, err = flush(self)
+        if not ok then
+            return nil, err
+        end
+        return wait_for_reader(self, deadline)
+    end
+    return serve_frame(self)
+end
+
 function read_frame(self)
-    local ok, err = flush(self)
+    local ok, err = flush_now(self)
     if not ok then
         return connection_lost(self, err)
     end
@@ -427,7 +465,7 @@ function read_frame(self)
     if not ok then
         return nil, err
     end
-    return flush(self)
+    return flush_now(self)
 end
 
 -- Requests ------------------------------------------------------------------
@@ -523,7 +561,7 @@ local function send_data(self, stream, data, last)
             if stream.done then
                 return nil, stream.err or "stream closed"
             end
-            ok, err = pump(self)
+            ok, err = pump(self, stream)
             if not ok then
                 return nil, err
             end
@@ -606,7 +644,7 @@ function _M.read_headers(self, stream)
         if stream.done then
             return nil, stream.err or "stream reset"
         end
-        local ok, err = pump(self)
+        local ok, err = pump(self, stream)
         if not ok then
             return nil, err
         end
@@ -656,7 +694,7 @@ function _M.read_body(self, stream)
             end
             return ""
         end
-        local ok, err = pump(self)
+        local ok, err = pump(self, stream)
         if not ok then
             return nil, err
         end
@@ -802,6 +840,32 @@ end
 
 function _M.peer_setting(self, id)
     return lib.h2_conn_peer_setting(self.conn, id)
+end
+
+-- For resty.http2.pool, whose timer owns the connection and does its I/O:
+-- `kick` is called instead of sending when another context queued output.
+-- Sending frees room in the core's send buffer (H2_EVENT_WRITABLE), so
+-- the owner's sender hands out events and wakes waiters as the reader does.
+function _M._flush_now(self)
+    if lib.h2_conn_peek_output(self.conn, self.output) == 0 then
+        return true
+    end
+    local ok, err = flush_now(self)
+    if ok then
+        ok, err = dispatch_events(self)
+    end
+    wake_waiters(self)
+    return ok, err
+end
+_M._serve_frame = serve_frame
+-- The connection is gone (closed by its owner): streams still open end
+-- as the core reports them, and every waiting light thread wakes to see it.
+function _M._abandon(self, err)
+    self.reading = false
+    if not self.closed then
+        connection_lost(self, err)
+    end
+    wake_waiters(self)
 end
 
 return _M

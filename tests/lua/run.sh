@@ -33,7 +33,7 @@ daemon off;
 master_process off;
 worker_processes 1;
 pid $run/nginx.pid;
-error_log $run/logs/error.log warn;
+error_log $run/logs/error.log ${H2_LUA_LOG_LEVEL:-warn};
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 events { worker_connections 256; }
@@ -56,6 +56,7 @@ http {
         ssl_client_certificate $H2_PEERS_CA;
         ssl_verify_client on;
         location / { return 200 "client \$ssl_client_s_dn\n"; }
+        location = /slow { content_by_lua_block { ngx.sleep(2) ngx.say("late") } }
     }
     # mtls-end
 }
@@ -104,6 +105,36 @@ page "nginx threads" "/t/threads?server=nginx&port=$H2_PEER_NGINX_H2C&docroot=$H
 page "h2o threads" "/t/threads?server=h2o&port=$H2_PEER_H2O_H2C&docroot=$H2_PEERS_DOCROOT"
 page "nghttpd threads" "/t/threads?server=nghttpd&port=$H2_PEER_NGHTTPD_H2C&docroot=$H2_PEERS_DOCROOT"
 page "nginx tls threads" "/t/threads?server=nginx&port=$H2_PEER_NGINX_TLS&tls=1&$tls_common"
+
+# The worker pool (resty.http2.pool).
+pool_page() { page "$1 pool $2" "/t/pool?case=$2&server=$1&port=$3&docroot=$H2_PEERS_DOCROOT&ca=$H2_PEERS_CA${4:-}"; }
+pool_page nginx basic "$H2_PEER_NGINX_H2C"
+pool_page h2o basic "$H2_PEER_H2O_H2C"
+pool_page nghttpd basic "$H2_PEER_NGHTTPD_H2C"
+pool_page nginx basic "$H2_PEER_NGINX_TLS" "&tls=1"
+pool_page h2o basic "$H2_PEER_H2O_TLS" "&tls=1"
+pool_page nginx full "$H2_PEER_NGINX_MAXSTREAMS10_H2C"
+pool_page nginx goaway "$H2_PEER_NGINX_GOAWAY100_H2C"
+pool_page nginx goaway "$H2_PEER_NGINX_GOAWAY100_TLS" "&tls=1"
+pool_page nginx idle "$H2_PEER_NGINX_H2C"
+pool_page harness timeout "$H2_PEER_LUA_MTLS_PORT" "&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
+# Many clients of nginx at once, each request handled through the pool.
+clients=60
+if [ -z "$only" ] || [[ "nginx pool one" =~ $only ]]; then
+  seq 1 "$clients" | xargs -P 30 -I{} curl -s --max-time 60 \
+    "http://127.0.0.1:$harness_port/t/pool?case=one&server=nginx&port=$H2_PEER_NGINX_H2C&docroot=$H2_PEERS_DOCROOT" \
+    >"$run/pool-one.out"
+  one_ok=$(grep -c '^ok - ' "$run/pool-one.out" || true)
+  if [ "$one_ok" -eq "$clients" ]; then
+    echo "ok - nginx pool: $clients concurrent client requests served through the pool"
+    passed=$((passed + 1))
+  else
+    echo "not ok - nginx pool: $one_ok of $clients concurrent client requests succeeded"
+    grep -v '^ok - \|^done' "$run/pool-one.out" | head -5
+    failed=$((failed + 1))
+  fi
+  pool_page nginx stats "$H2_PEER_NGINX_H2C" "&n=$clients"
+fi
 page "nginx tls" "/t/tls?server=nginx&port=$H2_PEER_NGINX_TLS&$tls_common&mtls=$H2_PEER_LUA_MTLS_PORT&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
 page "h2o tls" "/t/tls?server=h2o&port=$H2_PEER_H2O_TLS&$tls_common"
 page "nghttpd tls" "/t/tls?server=nghttpd&port=$H2_PEER_NGHTTPD_TLS&$tls_common&wronghost=$H2_PEER_NGHTTPD_WRONGHOST_TLS&untrusted=$H2_PEER_NGHTTPD_UNTRUSTED_TLS&untrusted_ca=$H2_PEERS_UNTRUSTED_CA"
