@@ -392,8 +392,9 @@ end
 
 -- Reads frames until `stream` is done; returns the status, the body, the
 -- frame types seen (a set) and the error if recv_frame failed.
-local function read_response(session, stream, limit)
-    local body, status, seen = {}, nil, {}
+local function read_response(session, stream, limit, body)
+    local status, seen = nil, {}
+    body = body or {}
     limit = limit or 100000
     while not stream.done and limit > 0 do
         local frame, err = session:recv_frame()
@@ -476,6 +477,39 @@ local function test_post(session)
     check(status == "200" and body == payload, "POST echo of 128 KiB (window updates)",
           tostring(status) .. " " .. #body .. " " .. tostring(rerr))
     check(stream:submit_data("late", nil, true) == nil, "submit_data after the end refused")
+
+    -- 1 MiB: more than the core's send buffer takes at once. submit_data
+    -- says how much it took; frames are read until the stream is writable.
+    payload = read_file("1m.bin")
+    stream = assert(session:submit_request(request("POST", "/echo"), false))
+    local offset, waits, body_parts = 0, 0, {}
+    while offset < #payload do
+        local n
+        ok, err, n = stream:submit_data(offset == 0 and payload or payload:sub(offset + 1),
+                                        nil, true)
+        if ok then
+            offset = #payload
+        elseif err == "send buffer full" and n then
+            offset, waits = offset + n, waits + 1
+            assert(session:flush_queue())
+            while not stream.writable and not stream.done do
+                local frame, ferr = session:recv_frame()
+                if not frame then err = ferr break end
+                if frame.header.type == h2_frame.DATA_FRAME and frame.header.id == stream.sid then
+                    body_parts[#body_parts + 1] = frame.payload
+                end
+            end
+            if stream.done then break end
+        else
+            break
+        end
+    end
+    check(offset == #payload and waits > 0, "submit_data: 1 MiB with backpressure",
+          offset .. " " .. waits .. " " .. tostring(err))
+    local status, body
+    status, body, _, rerr = read_response(session, stream, nil, body_parts)
+    check(status == "200" and body == payload, "POST echo of 1 MiB",
+          tostring(status) .. " " .. #body .. " " .. tostring(rerr))
 end
 
 local function test_reset(session)

@@ -325,7 +325,10 @@ end
 
 -- Output --------------------------------------------------------------------------
 
--- session:flush_queue() -> true, or nil and the transport's error.
+-- session:flush_queue() -> true, or nil and the transport's error. Taking
+-- output lets the core frame more request body, which may free room in
+-- its send buffer: the events that say so (stream.writable) are applied
+-- before returning, so a writer waiting for room never waits on a read.
 function methods.flush_queue(self)
     local send = rawget(self, "send")
     if not send then
@@ -335,6 +338,7 @@ function methods.flush_queue(self)
     while true do
         local n = tonumber(lib.h2_conn_peek_output(conn, out))
         if n == 0 then
+            dispatch(self, nil)
             return true
         end
         local ok, err = send(self.ctx, ffi_string(out[0], n))

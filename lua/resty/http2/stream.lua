@@ -326,8 +326,9 @@ end
 -- stream:submit_data(data, pad?, last) -> true, or nil, err. The core
 -- copies the data into its bounded send buffer and frames it as the
 -- server's windows and MAX_FRAME_SIZE allow. When the buffer cannot take
--- all of it: nil, "send buffer full", and how many bytes it took; read
--- frames (session:recv_frame) until stream.writable, then submit the rest.
+-- all of it: nil, "send buffer full", and how many bytes it took; call
+-- session:flush_queue, then session:recv_frame while stream.writable is
+-- false, and submit the rest.
 -- `pad` is accepted and not used.
 function methods.submit_data(self, data, pad, last)
     local sid = rawget(self, "sid")
