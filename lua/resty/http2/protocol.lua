@@ -22,7 +22,7 @@ local h2_stream = require "resty.http2.stream"
 
 local lib = ll.lib
 local band = bit.band
-local byte, sub = string.byte, string.sub
+local sub = string.sub
 local ffi_string = ffi.string
 local type, tonumber, setmetatable, rawget = type, tonumber, setmetatable, rawget
 
@@ -43,18 +43,18 @@ local function state(self)
 end
 
 -- The complete frames waiting in the core's output (the seed counted the
--- frames of its output queue; the bytes are the core's now).
+-- frames of its output queue; the bytes are the core's now). The frame
+-- headers are read in place: nothing is copied.
 local function output_frames(self)
     local out = rawget(self, "output")
     local n = tonumber(lib.h2_conn_peek_output(rawget(self, "conn"), out))
-    local bytes = n > 0 and ffi_string(out[0], n) or ""
-    local pos, count = 1, 0
-    if sub(bytes, 1, #PREFACE) == PREFACE then
-        pos = #PREFACE + 1
+    local bytes = out[0]
+    local pos, count = 0, 0
+    if n >= #PREFACE and ffi_string(bytes, #PREFACE) == PREFACE then
+        pos = #PREFACE
     end
-    while pos + 8 <= n do
-        local a, b, c = byte(bytes, pos, pos + 2)
-        pos = pos + 9 + (a * 65536 + b * 256 + c)
+    while pos + 9 <= n do
+        pos = pos + 9 + bytes[pos] * 65536 + bytes[pos + 1] * 256 + bytes[pos + 2]
         count = count + 1
     end
     return count
