@@ -667,6 +667,21 @@ local function test_bad_server_frame()
           "a server that opens with PING fails the session clearly", err)
     check(out:find("\0\0\8\7", 1, true) ~= nil or out:find("\7\0\0\0\0\0", 1, true) ~= nil,
           "GOAWAY sent")
+
+    -- A frame header announcing 16 MiB (above our 16384): refused from the
+    -- header alone; the payload is never asked for.
+    input = unhex("000000 04 00 00000000" .. "ffffff 00 00 00000001")
+    pos, sent = 1, {}
+    local asked = 0
+    session = assert(protocol.session(function(_, n)
+        asked = asked + n
+        return recv(nil, n)
+    end, send, nil))
+    frame = session:recv_frame()
+    check(frame and frame.header.type == h2_frame.SETTINGS_FRAME, "fake server: SETTINGS read")
+    frame, err = session:recv_frame()
+    check(frame == nil and session.fatal and asked == 18 and err and err:lower():find("frame size", 1, true),
+          "an oversized frame fails on its header, payload never read", tostring(err) .. " " .. asked)
 end
 
 if part == "codec" then
