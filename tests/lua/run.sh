@@ -142,6 +142,13 @@ for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
 done
 
+# The low-level modules (resty.http2.frame, .hpack, .protocol, .stream):
+# the codecs alone, then a protocol.session against each server.
+page "lowlevel codec" "/t/lowlevel?part=codec"
+for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C nghttpd:$H2_PEER_NGHTTPD_H2C; do
+  page "${s%%:*} lowlevel session" "/t/lowlevel?part=session&server=${s%%:*}&port=${s#*:}&docroot=$H2_PEERS_DOCROOT"
+done
+
 # After the install step, lua_package_path naming the installed directory
 # is all nginx needs: a second nginx (H2_PEER_LUA_INSTALLED_PORT) sees nothing else.
 if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1; then
