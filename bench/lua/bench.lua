@@ -30,7 +30,8 @@ local function connect()
     if not ok then
         return nil, "connect: " .. err
     end
-    local opts = { ctx = sock, recv = sock.receive, send = sock.send }
+    local opts = { ctx = sock, recv = sock.receive, send = sock.send,
+                   preread_size = tonumber(args.window) }
     if use_tls then
         opts.tls = { server_name = "localhost", ca_file = args.ca }
     end

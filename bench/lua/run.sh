@@ -109,6 +109,7 @@ http {
     access_log off;
     lua_package_path "$build/lua/?.lua;$root/lua/?.lua;/usr/share/lua/5.1/?.lua;;";
     lua_socket_log_errors off;
+    ${H2_BENCH_NGINX_HTTP:-}
     server {
         listen 127.0.0.1:$port_nginx;
         location = /bench { content_by_lua_file $root/bench/lua/bench.lua; }
@@ -135,6 +136,7 @@ curl -sf -o /dev/null "$NGINX/noop" ||
 hz=$(getconf CLK_TCK)
 # The worker's user + system CPU seconds so far (/proc/PID/stat fields 14, 15).
 worker_cpu() { sed 's/^.*) //' "/proc/$nginx_pid/stat" | awk -v hz="$hz" '{ printf "%.4f", ($12 + $13) / hz }'; }
+worker_user() { sed 's/^.*) //' "/proc/$nginx_pid/stat" | awk -v hz="$hz" '{ printf "%.4f", $12 / hz }'; }
 worker_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$nginx_pid/status"; }
 # A command's own CPU (user + sys seconds, from wait4), its output in $work/last.out.
 cat >"$work/cpu.py" <<'PY'
@@ -154,19 +156,21 @@ calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 emit() { echo "$*" | tee -a "$out"; }
 fail() { echo "lua bench: $1" >&2; tail -n 20 "$work/nginx/logs/error.log" >&2; exit 1; }
 
-# bench_page QUERY -> "worker_cpu_s wall_s requests bytes"; fails the run on
-# any failed request.
+# bench_page QUERY -> "worker_cpu_s wall_s requests bytes worker_user_s";
+# fails the run on any failed request.
 bench_page() {
-  local before after line
+  local before after line user_before user_after
   before=$(worker_cpu)
-  line=$(curl -s --max-time 600 "$NGINX/bench?$1")
+  user_before=$(worker_user)
+  line=$(curl -s --max-time 600 "$NGINX/bench?$1${H2_BENCH_EXTRA:-}")
   after=$(worker_cpu)
+  user_after=$(worker_user)
   [[ $line == ok* ]] || fail "/bench?$1: $line"
   local requests bytes seconds
   requests=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
   bytes=$(sed 's/.*bytes=\([0-9]*\).*/\1/' <<<"$line")
   seconds=$(sed 's/.*seconds=\([0-9.]*\).*/\1/' <<<"$line")
-  echo "$(calc %.4f "$after - $before") $seconds $requests $bytes"
+  echo "$(calc %.4f "$after - $before") $seconds $requests $bytes $(calc %.4f "$user_after - $user_before")"
 }
 # h2load_ref ARGS... -> "client_cpu_s req_per_s"; every request must succeed.
 h2load_ref() {
@@ -191,8 +195,8 @@ echo "lua bench: h2o on $port_h2c (h2c) and $port_tls (TLS), nginx worker pid $n
 for run in $(seq "$runs"); do
   echo "lua bench: run $run of $runs" >&2
   if want fresh; then
-    read -r c w r _ < <(bench_page "case=fresh&$h2c&n=$n_fresh")
-    add fresh_us "$(calc %.2f "$c / $r * 1e6")"; add fresh_rps "$(calc %.0f "$r / $w")"
+    read -r c w r _ u < <(bench_page "case=fresh&$h2c&n=$n_fresh")
+    add fresh_us "$(calc %.2f "$c / $r * 1e6")"; add fresh_user_us "$(calc %.2f "$u / $r * 1e6")"; add fresh_rps "$(calc %.0f "$r / $w")"
   fi
   if want kept; then
     for t in h2c tls; do
@@ -227,9 +231,9 @@ for run in $(seq "$runs"); do
   if want download; then
     for t in h2c tls; do
       q=$h2c; [ $t = tls ] && q=$tls
-      read -r c w r b < <(bench_page "case=download&$q&path=/1g.bin")
+      read -r c w r b u < <(bench_page "case=download&$q&path=/1g.bin")
       [ "$b" = 1073741824 ] || fail "download $t: $b bytes"
-      add dl_${t} "$c"; add dl_${t}_mbs "$(calc %.0f "$b / $w / 1048576")"
+      add dl_${t} "$c"; add dl_${t}_user "$u"; add dl_${t}_mbs "$(calc %.0f "$b / $w / 1048576")"
     done
     read -r c _ < <(h2load_ref 1 -c 1 "http://127.0.0.1:$port_h2c/1g.bin"); add ref_dl_h2load_h2c "$c"
     read -r c rc < <(cpu_of curl -s --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port_h2c/1g.bin")
@@ -245,13 +249,13 @@ if [ -n "$perf_case" ]; then
   q="case=$perf_case&$h2c&n=$n_kept"
   [ "$perf_case" = download ] && q="case=download&$h2c&path=/1g.bin"
   [ "$perf_case" = fresh ] && q="case=fresh&$h2c&n=$n_fresh"
-  perf record -q -g -p "$nginx_pid" -o "$work/perf.data" 2>/dev/null &
+  perf record -q -p "$nginx_pid" -o "$work/perf.data" 2>/dev/null &
   perf_pid=$!
   sleep 0.5
   curl -s --max-time 600 "$NGINX/bench?$q" >/dev/null
   kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
   perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-    grep -v '^#' | grep '%' | head -25 >"$work/perf.top"
+    grep -v '^#' | grep '%' | head -25 >"$work/perf.top" || true
 fi
 
 # ---- The table -------------------------------------------------------------------
@@ -266,7 +270,7 @@ emit "| case | resty.http2 on libh2 | seed (spec) | target | ratio to seed | ref
 emit "|---|---:|---:|---:|---:|---|"
 if want fresh; then
   v=$(med fresh_us)
-  emit "| (a) GET 1k.bin, fresh connection per request, h2c: worker CPU/request | $v µs ($(med fresh_rps) req/s) | ~160 µs (~4.3k req/s) | ≤ 32 µs | $(pct "$v" 160) | - |"
+  emit "| (a) GET 1k.bin, fresh connection per request, h2c: worker CPU/request | $v µs, user $(med fresh_user_us) ($(med fresh_rps) req/s) | ~160 µs (~4.3k req/s) | ≤ 32 µs | $(pct "$v" 160) | - |"
 fi
 if want kept; then
   emit "| (b) GET 1k.bin, sequential on one kept session, h2c: CPU/request | $(med kept_h2c_us) µs ($(med kept_h2c_rps) req/s) | fails after 128 requests | unlimited | - | h2load -c 1 -m 1: $(med ref_kept_us) µs ($(med ref_kept_rps) req/s) |"
@@ -282,9 +286,9 @@ if want pool; then
 fi
 if want download; then
   v=$(med dl_h2c)
-  emit "| (e) 1 GiB download, h2c: worker CPU-s/GiB | $v s ($(med dl_h2c_mbs) MiB/s) | 0.9–1.0 s | ≤ 0.45–0.5 s | $(pct "$v" 0.95) | h2load $(med ref_dl_h2load_h2c) s, curl $(med ref_dl_curl_h2c) s |"
+  emit "| (e) 1 GiB download, h2c: worker CPU-s/GiB | $v s, user $(med dl_h2c_user) ($(med dl_h2c_mbs) MiB/s) | 0.9–1.0 s | ≤ 0.45–0.5 s | $(pct "$v" 0.95) | h2load $(med ref_dl_h2load_h2c) s, curl $(med ref_dl_curl_h2c) s |"
   v=$(med dl_tls)
-  emit "| (e) 1 GiB download, TLS: worker CPU-s/GiB | $v s ($(med dl_tls_mbs) MiB/s) | no TLS | - | - | h2load $(med ref_dl_h2load_tls) s, curl $(med ref_dl_curl_tls) s |"
+  emit "| (e) 1 GiB download, TLS: worker CPU-s/GiB | $v s, user $(med dl_tls_user) ($(med dl_tls_mbs) MiB/s) | no TLS | - | - | h2load $(med ref_dl_h2load_tls) s, curl $(med ref_dl_curl_tls) s |"
 fi
 emit ""
 emit "Worker RSS at the end: $(worker_rss_kib) KiB."
