@@ -31,6 +31,12 @@ local _M = { _VERSION = "0.1" }
 local mt = { __index = _M }
 
 local EVENT_BATCH = 64
+-- Each stream's receive window when the caller gives no preread_size (the
+-- seed's default was 65535). At 64 KiB a large body stalls for a
+-- WINDOW_UPDATE round trip every 32 KiB; 256 KiB keeps the server sending
+-- while the reader reads. Unread data stays bounded: by this per stream,
+-- and by the core's connection window (8 MiB) for the whole session.
+local DEFAULT_STREAM_WINDOW = 262144
 local BODY_CHUNK = 65536
 local MANUAL_FLOW_CONTROL = 0x1 -- H2_CONN_MANUAL_FLOW_CONTROL
 -- A light thread waiting for another one's read wakes at least this often
@@ -40,6 +46,15 @@ local READER_WAIT = 1
 
 -- Sessions parked by client:keepalive(key), picked up by http2.new{key=}.
 local parked = {}
+
+-- One event array and one output pointer serve every session of the
+-- worker: a batch of events is polled and handled to the end without
+-- yielding (the handlers do no I/O), and a peeked output pointer is used
+-- before the send that may yield, so no two sessions ever hold them at
+-- once. A fresh connection per request then costs no 4 KiB array.
+local shared_events = ffi.new("h2_event[?]", EVENT_BATCH)
+local shared_output = ffi.new("const uint8_t *[1]")
+local u8_ptr = ffi.typeof("const uint8_t *")
 
 -- The request fields the seed silently drops (connection-specific in
 -- HTTP/2, RFC 9113 section 8.2.2).
@@ -70,9 +85,7 @@ local function new_conn(opts)
     -- (read_body), not as frames arrive: a slow reader holds the server
     -- back instead of growing a queue here.
     options.flags = MANUAL_FLOW_CONTROL
-    if opts.preread_size then
-        options.initial_window_size = opts.preread_size
-    end
+    options.initial_window_size = opts.preread_size or DEFAULT_STREAM_WINDOW
     if opts.max_concurrent_stream then
         options.max_concurrent_streams = opts.max_concurrent_stream
     end
@@ -151,8 +164,8 @@ function _M.new(opts)
         flushing = false,
         waiting = 0,
         streams = {},
-        events = ffi.new("h2_event[?]", EVENT_BATCH),
-        output = ffi.new("const uint8_t *[1]"),
+        events = shared_events,
+        output = shared_output,
         settings_received = false,
         goaway_received = false,
         goaway_sent = false,
@@ -263,8 +276,17 @@ stream_events[core.EVENT_INFORMATIONAL] = function(self, stream, ev)
 end
 
 stream_events[core.EVENT_DATA] = function(self, stream, ev)
-    if ev.length > 0 then
-        push_body(stream, ffi_string(ev.data, ev.length))
+    local length = ev.length
+    if length > 0 then
+        -- An unpadded DATA frame's event covers the whole frame payload that
+        -- read_frame received as a Lua string: that string is the body
+        -- piece, no copy made.
+        local payload = self.frame_payload
+        if payload and length == #payload and ev.data == ffi_cast(u8_ptr, payload) then
+            push_body(stream, payload)
+        else
+            push_body(stream, ffi_string(ev.data, length))
+        end
     end
 end
 
@@ -461,7 +483,9 @@ function read_frame(self)
         -- (A zero length would tell the core the server closed.)
         lib.h2_conn_recv(conn, payload, length)
     end
+    self.frame_payload = payload
     ok, err = dispatch_events(self)
+    self.frame_payload = nil
     if not ok then
         return nil, err
     end
