@@ -107,7 +107,7 @@ load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 events { worker_connections 1024; }
 http {
     access_log off;
-    lua_package_path "$build/lua/?.lua;$root/lua/?.lua;/usr/share/lua/5.1/?.lua;;";
+    lua_package_path "$build/lua/?.lua;$root/lua/?.lua;/usr/share/lua/5.1/?.lua;/usr/share/luajit-2.1.0-beta3/?.lua;;";
     lua_socket_log_errors off;
     ${H2_BENCH_NGINX_HTTP:-}
     server {
@@ -183,7 +183,7 @@ h2load_ref() {
 
 h2c="port=$port_h2c"
 tls="port=$port_tls&tls=1&ca=$ca"
-n_fresh=2000
+n_fresh=5000
 n_kept=20000
 n_threads=50000
 n_pool=20000
@@ -196,7 +196,11 @@ for run in $(seq "$runs"); do
   echo "lua bench: run $run of $runs" >&2
   if want fresh; then
     read -r c w r _ u < <(bench_page "case=fresh&$h2c&n=$n_fresh")
-    add fresh_us "$(calc %.2f "$c / $r * 1e6")"; add fresh_user_us "$(calc %.2f "$u / $r * 1e6")"; add fresh_rps "$(calc %.0f "$r / $w")"
+    add fresh_us "$(calc %.2f "$c / $r * 1e6")"; add fresh_rps "$(calc %.0f "$r / $w")"
+    add fresh_user_us "$(calc %.2f "$u / $r * 1e6")"
+    read -r c w r b u < <(bench_page "case=floor&$h2c&n=$n_fresh")
+    [ "$b" = $((n_fresh * 1024)) ] || fail "floor: $b bytes"
+    add floor_us "$(calc %.2f "$c / $r * 1e6")"; add floor_user_us "$(calc %.2f "$u / $r * 1e6")"
   fi
   if want kept; then
     for t in h2c tls; do
@@ -235,6 +239,11 @@ for run in $(seq "$runs"); do
       [ "$b" = 1073741824 ] || fail "download $t: $b bytes"
       add dl_${t} "$c"; add dl_${t}_user "$u"; add dl_${t}_mbs "$(calc %.0f "$b / $w / 1048576")"
     done
+    read -r c w r b u < <(bench_page "case=floor_download&$h2c&path=/1g.bin&mode=frames")
+    [ "$b" = 1073741824 ] || fail "floor download: $b bytes"
+    add floor_dl "$c"; add floor_dl_user "$u"
+    read -r c w r b u < <(bench_page "case=floor_download&$h2c&path=/1g.bin&mode=any&size=1073741824")
+    add floor_dl_any "$c"; add floor_dl_any_user "$u"
     read -r c _ < <(h2load_ref 1 -c 1 "http://127.0.0.1:$port_h2c/1g.bin"); add ref_dl_h2load_h2c "$c"
     read -r c rc < <(cpu_of curl -s --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port_h2c/1g.bin")
     [ "$rc" = 0 ] || fail "curl h2c download"; add ref_dl_curl_h2c "$c"
@@ -244,6 +253,14 @@ for run in $(seq "$runs"); do
   fi
 done
 
+if [ -n "${H2_BENCH_STRACE:-}" ]; then
+  strace -c -f -p "$nginx_pid" -o "$work/strace.out" &
+  strace_pid=$!
+  sleep 0.5
+  curl -s --max-time 600 "$NGINX/bench?$H2_BENCH_STRACE&port=$port_h2c" >/dev/null
+  kill -INT "$strace_pid"; wait "$strace_pid" 2>/dev/null || true
+  head -25 "$work/strace.out" >&2
+fi
 if [ -n "$perf_case" ]; then
   command -v perf >/dev/null || fail "perf is not installed"
   q="case=$perf_case&$h2c&n=$n_kept"
@@ -254,8 +271,11 @@ if [ -n "$perf_case" ]; then
   sleep 0.5
   curl -s --max-time 600 "$NGINX/bench?$q" >/dev/null
   kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
-  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-    grep -v '^#' | grep '%' | head -25 >"$work/perf.top" || true
+  { perf report -i "$work/perf.data" --no-children --sort dso --stdio 2>/dev/null |
+      grep -v '^#' | grep '%' | head -8 || true
+    perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+      grep -v '^#' | grep -v kernel | grep '%' | head -25 || true
+  } >"$work/perf.top"
 fi
 
 # ---- The table -------------------------------------------------------------------
@@ -270,7 +290,7 @@ emit "| case | resty.http2 on libh2 | seed (spec) | target | ratio to seed | ref
 emit "|---|---:|---:|---:|---:|---|"
 if want fresh; then
   v=$(med fresh_us)
-  emit "| (a) GET 1k.bin, fresh connection per request, h2c: worker CPU/request | $v µs, user $(med fresh_user_us) ($(med fresh_rps) req/s) | ~160 µs (~4.3k req/s) | ≤ 32 µs | $(pct "$v" 160) | - |"
+  emit "| (a) GET 1k.bin, fresh connection per request, h2c: worker CPU/request | $v µs, user $(med fresh_user_us) ($(med fresh_rps) req/s) | ~160 µs (~4.3k req/s) | ≤ 32 µs | $(pct "$v" 160) | raw cosocket floor (prepared request bytes, no library): $(med floor_us) µs, user $(med floor_user_us) |"
 fi
 if want kept; then
   emit "| (b) GET 1k.bin, sequential on one kept session, h2c: CPU/request | $(med kept_h2c_us) µs ($(med kept_h2c_rps) req/s) | fails after 128 requests | unlimited | - | h2load -c 1 -m 1: $(med ref_kept_us) µs ($(med ref_kept_rps) req/s) |"
@@ -286,7 +306,7 @@ if want pool; then
 fi
 if want download; then
   v=$(med dl_h2c)
-  emit "| (e) 1 GiB download, h2c: worker CPU-s/GiB | $v s, user $(med dl_h2c_user) ($(med dl_h2c_mbs) MiB/s) | 0.9–1.0 s | ≤ 0.45–0.5 s | $(pct "$v" 0.95) | h2load $(med ref_dl_h2load_h2c) s, curl $(med ref_dl_curl_h2c) s |"
+  emit "| (e) 1 GiB download, h2c: worker CPU-s/GiB | $v s, user $(med dl_h2c_user) ($(med dl_h2c_mbs) MiB/s) | 0.9–1.0 s | ≤ 0.45–0.5 s | $(pct "$v" 0.95) | h2load $(med ref_dl_h2load_h2c) s, curl $(med ref_dl_curl_h2c) s; raw cosocket floor (no library, no flow control): frame by frame $(med floor_dl) s (user $(med floor_dl_user)), receiveany $(med floor_dl_any) s (user $(med floor_dl_any_user)) |"
   v=$(med dl_tls)
   emit "| (e) 1 GiB download, TLS: worker CPU-s/GiB | $v s, user $(med dl_tls_user) ($(med dl_tls_mbs) MiB/s) | no TLS | - | - | h2load $(med ref_dl_h2load_tls) s, curl $(med ref_dl_curl_tls) s |"
 fi
