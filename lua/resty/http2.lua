@@ -208,6 +208,23 @@ local function flush_now(self)
     end
 end
 
+-- The one frame whose sending can wait: the ACK of the server's SETTINGS.
+-- The server goes on without it, so it leaves with whatever the session
+-- sends next (a request, a WINDOW_UPDATE, the GOAWAY of close(), or the
+-- flush of keepalive()) instead of costing a send of its own: a fresh
+-- connection per request then makes two sends instead of three. Anything
+-- else queued (two ACKs, PING ACKs, WINDOW_UPDATEs) is sent at once.
+local SETTINGS_ACK = "\0\0\0\4\1\0\0\0\0"
+
+local function flush_unless_settings_ack(self)
+    local out = self.output
+    local n = lib.h2_conn_peek_output(self.conn, out)
+    if n == 0 or (n == 9 and ffi_string(out[0], 9) == SETTINGS_ACK) then
+        return true
+    end
+    return flush_now(self)
+end
+
 -- Has what the core queued sent: here, or, when the connection belongs to
 -- another context (resty.http2.pool's timer), by its owner.
 local function flush(self)
@@ -456,7 +473,7 @@ local function pump(self, stream)
 end
 
 function read_frame(self)
-    local ok, err = flush_now(self)
+    local ok, err = flush_unless_settings_ack(self)
     if not ok then
         return connection_lost(self, err)
     end
@@ -489,7 +506,7 @@ function read_frame(self)
     if not ok then
         return nil, err
     end
-    return flush_now(self)
+    return flush_unless_settings_ack(self)
 end
 
 -- Requests ------------------------------------------------------------------
@@ -845,6 +862,10 @@ end
 function _M.keepalive(self, key)
     if self.closed or self.goaway_sent or self.goaway_received
        or lib.h2_conn_is_closed(self.conn) ~= 0 then
+        return
+    end
+    -- A deferred SETTINGS ACK leaves now: the session may stay parked long.
+    if not self.kick and not flush_now(self) then
         return
     end
     -- The session forgets the cosocket (it goes back to nginx's pool);
