@@ -53,9 +53,10 @@ cmake --build "$build" --target h2_shared >/dev/null
 
 work=$(mktemp -d /tmp/h2-lua-bench.XXXXXX)
 h2o_pid=""
-nginx_pid=""
+declare -A nginx_pids=() nginx_ports=()
 cleanup() {
-  [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
+  local pid
+  for pid in "${nginx_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$h2o_pid" ]; then kill -TERM -- "-$h2o_pid" 2>/dev/null || kill "$h2o_pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -65,9 +66,9 @@ trap cleanup EXIT
 [ -f "$docroot/1g.bin" ] || bash "$root/tests/peers/make-docroot.sh" "$docroot" >/dev/null
 bash "$root/tests/peers/make-certs.sh" "$work/certs" >/dev/null
 ca=$work/certs/ca.pem
-read -r port_h2c port_tls port_nginx < <(python3 -c '
+read -r port_h2c port_tls port_nginx port_nginx_tuned < <(python3 -c '
 import socket
-s = [socket.socket() for _ in range(3)]
+s = [socket.socket() for _ in range(4)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
 
@@ -94,14 +95,20 @@ setsid h2o -m worker -c "$work/h2o.conf" </dev/null >"$work/h2o.log" 2>&1 &
 h2o_pid=$!
 
 # ---- The client: nginx, ONE worker (master_process off: the one process is
-# the worker, so its /proc entry is the worker's), the Lua module -----------
-mkdir -p "$work/nginx/logs"
-cat >"$work/nginx/nginx.conf" <<CONF
+# the worker, so its /proc entry is the worker's), the Lua module. Two of
+# them, one at a time busy: "default" with nginx's defaults, and "tuned" with
+# lua_socket_buffer_size 128k (the cosocket's read buffer; at the default
+# 4 KiB every 16 KiB DATA frame takes four reads), used for the download.
+# start_nginx NAME PORT EXTRA_HTTP_DIRECTIVES -> sets nginx_pids[NAME]
+start_nginx() {
+  local dir=$work/nginx-$1
+  mkdir -p "$dir/logs"
+  cat >"$dir/nginx.conf" <<CONF
 daemon off;
 master_process off;
 worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 events { worker_connections 1024; }
@@ -109,28 +116,41 @@ http {
     access_log off;
     lua_package_path "$build/lua/?.lua;$root/lua/?.lua;/usr/share/lua/5.1/?.lua;/usr/share/luajit-2.1.0-beta3/?.lua;;";
     lua_socket_log_errors off;
-    ${H2_BENCH_NGINX_HTTP:-}
+    $3
     server {
-        listen 127.0.0.1:$port_nginx;
+        listen 127.0.0.1:$2;
         location = /bench { content_by_lua_file $root/bench/lua/bench.lua; }
         location = /pool { content_by_lua_file $root/bench/lua/pool.lua; }
         location = /noop { content_by_lua_block { ngx.say("ok 1024") } }
     }
 }
 CONF
-nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" &
-nginx_pid=$!
+  nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/logs/error.log" &
+  nginx_pids[$1]=$!
+  nginx_ports[$1]=$2
+}
+start_nginx default "$port_nginx" "${H2_BENCH_NGINX_HTTP:-}"
+start_nginx tuned "$port_nginx_tuned" "lua_socket_buffer_size 128k;"
+# use_nginx NAME: the instance the helpers below measure.
+use_nginx() {
+  nginx_pid=${nginx_pids[$1]}
+  nginx_dir=$work/nginx-$1
+  NGINX=http://127.0.0.1:${nginx_ports[$1]}
+}
 
-NGINX=http://127.0.0.1:$port_nginx
 for _ in $(seq 100); do
   curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$port_h2c/1k.bin" &&
-    curl -s -o /dev/null "$NGINX/noop" && break
+    curl -s -o /dev/null "http://127.0.0.1:$port_nginx/noop" &&
+    curl -s -o /dev/null "http://127.0.0.1:$port_nginx_tuned/noop" && break
   sleep 0.1
 done
 curl -sf -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$port_h2c/1k.bin" ||
   { echo "lua bench: h2o did not start:" >&2; cat "$work/h2o.log" >&2; exit 1; }
-curl -sf -o /dev/null "$NGINX/noop" ||
-  { echo "lua bench: nginx did not start:" >&2; cat "$work/nginx/logs/error.log" >&2; exit 1; }
+for name in default tuned; do
+  curl -sf -o /dev/null "http://127.0.0.1:${nginx_ports[$name]}/noop" ||
+    { echo "lua bench: nginx ($name) did not start:" >&2; cat "$work/nginx-$name/logs/error.log" >&2; exit 1; }
+done
+use_nginx default
 
 # ---- Helpers -------------------------------------------------------------------
 hz=$(getconf CLK_TCK)
@@ -154,7 +174,7 @@ cpu_of() { python3 "$work/cpu.py" "$work/last.out" "$@"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 emit() { echo "$*" | tee -a "$out"; }
-fail() { echo "lua bench: $1" >&2; tail -n 20 "$work/nginx/logs/error.log" >&2; exit 1; }
+fail() { echo "lua bench: $1" >&2; tail -n 20 "$nginx_dir/logs/error.log" >&2; exit 1; }
 
 # bench_page QUERY -> "worker_cpu_s wall_s requests bytes worker_user_s";
 # fails the run on any failed request.
@@ -233,17 +253,20 @@ for run in $(seq "$runs"); do
     done
   fi
   if want download; then
-    for t in h2c tls; do
-      q=$h2c; [ $t = tls ] && q=$tls
-      read -r c w r b u < <(bench_page "case=download&$q&path=/1g.bin")
-      [ "$b" = 1073741824 ] || fail "download $t: $b bytes"
-      add dl_${t} "$c"; add dl_${t}_user "$u"; add dl_${t}_mbs "$(calc %.0f "$b / $w / 1048576")"
+    for inst in default tuned; do
+      use_nginx "$inst"
+      for t in h2c tls; do
+        q=$h2c; [ $t = tls ] && q=$tls
+        read -r c w r b u < <(bench_page "case=download&$q&path=/1g.bin")
+        [ "$b" = 1073741824 ] || fail "download $t: $b bytes"
+        add dl_${inst}_${t} "$c"; add dl_${inst}_${t}_user "$u"
+        add dl_${inst}_${t}_mbs "$(calc %.0f "$b / $w / 1048576")"
+      done
+      read -r c w r b u < <(bench_page "case=floor_download&$h2c&path=/1g.bin&mode=frames")
+      [ "$b" = 1073741824 ] || fail "floor download: $b bytes"
+      add floor_dl_${inst} "$c"; add floor_dl_${inst}_user "$u"
     done
-    read -r c w r b u < <(bench_page "case=floor_download&$h2c&path=/1g.bin&mode=frames")
-    [ "$b" = 1073741824 ] || fail "floor download: $b bytes"
-    add floor_dl "$c"; add floor_dl_user "$u"
-    read -r c w r b u < <(bench_page "case=floor_download&$h2c&path=/1g.bin&mode=any&size=1073741824")
-    add floor_dl_any "$c"; add floor_dl_any_user "$u"
+    use_nginx default
     read -r c _ < <(h2load_ref 1 -c 1 "http://127.0.0.1:$port_h2c/1g.bin"); add ref_dl_h2load_h2c "$c"
     read -r c rc < <(cpu_of curl -s --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port_h2c/1g.bin")
     [ "$rc" = 0 ] || fail "curl h2c download"; add ref_dl_curl_h2c "$c"
@@ -305,10 +328,13 @@ if want pool; then
   emit "| (d) pool.request from 50 concurrent HTTP/1.1 clients (h2load --h1), h2c: worker CPU/request | $p µs ($(med pool_rps) req/s); pool's share $(calc %.2f "$p - $z") µs | no pool | - | - | same clients on a Lua page with no upstream: $z µs ($(med noop_rps) req/s) |"
 fi
 if want download; then
-  v=$(med dl_h2c)
-  emit "| (e) 1 GiB download, h2c: worker CPU-s/GiB | $v s, user $(med dl_h2c_user) ($(med dl_h2c_mbs) MiB/s) | 0.9–1.0 s | ≤ 0.45–0.5 s | $(pct "$v" 0.95) | h2load $(med ref_dl_h2load_h2c) s, curl $(med ref_dl_curl_h2c) s; raw cosocket floor (no library, no flow control): frame by frame $(med floor_dl) s (user $(med floor_dl_user)), receiveany $(med floor_dl_any) s (user $(med floor_dl_any_user)) |"
-  v=$(med dl_tls)
-  emit "| (e) 1 GiB download, TLS: worker CPU-s/GiB | $v s, user $(med dl_tls_user) ($(med dl_tls_mbs) MiB/s) | no TLS | - | - | h2load $(med ref_dl_h2load_tls) s, curl $(med ref_dl_curl_tls) s |"
+  for inst in default tuned; do
+    label="nginx defaults"; [ $inst = tuned ] && label="lua_socket_buffer_size 128k"
+    v=$(med dl_${inst}_h2c)
+    emit "| (e) 1 GiB download, h2c, $label: worker CPU-s/GiB | $v s, user $(med dl_${inst}_h2c_user) ($(med dl_${inst}_h2c_mbs) MiB/s) | 0.9–1.0 s | ≤ 0.45–0.5 s | $(pct "$v" 0.95) | raw cosocket floor in the same nginx (prepared request, frames read and dropped, no flow control): $(med floor_dl_${inst}) s, user $(med floor_dl_${inst}_user); h2load $(med ref_dl_h2load_h2c) s, curl $(med ref_dl_curl_h2c) s |"
+    v=$(med dl_${inst}_tls)
+    emit "| (e) 1 GiB download, TLS, $label: worker CPU-s/GiB | $v s, user $(med dl_${inst}_tls_user) ($(med dl_${inst}_tls_mbs) MiB/s) | no TLS | - | - | h2load $(med ref_dl_h2load_tls) s, curl $(med ref_dl_curl_tls) s |"
+  done
 fi
 emit ""
 emit "Worker RSS at the end: $(worker_rss_kib) KiB."
@@ -319,5 +345,8 @@ if [ -n "$perf_case" ]; then
   while IFS= read -r l; do emit "$l"; done <"$work/perf.top"
   emit '```'
 fi
-[ -z "$(grep -E '\[(alert|crit|emerg)\]' "$work/nginx/logs/error.log")" ] || fail "nginx logged alerts"
+for name in default tuned; do
+  use_nginx "$name"
+  [ -z "$(grep -E '\[(alert|crit|emerg)\]' "$nginx_dir/logs/error.log")" ] || fail "nginx ($name) logged alerts"
+done
 echo "lua bench: results in $out" >&2
