@@ -78,8 +78,13 @@ local function now_ms()
     return os.time() * 1000
 end
 
+-- The options and the out-pointer of h2_conn_client_new, reused: the core
+-- copies the options, and nothing yields between filling and reading them.
+local conn_options = ffi.new("h2_conn_options")
+local conn_out = ffi.new("h2_conn *[1]")
+
 local function new_conn(opts)
-    local options = ffi.new("h2_conn_options")
+    local options = conn_options
     lib.h2_conn_options_init(options)
     -- Credit goes back to the server as the application reads the body
     -- (read_body), not as frames arrive: a slow reader holds the server
@@ -92,12 +97,11 @@ local function new_conn(opts)
     if opts.max_frame_size then
         options.max_frame_size = opts.max_frame_size
     end
-    local out = ffi.new("h2_conn *[1]")
-    local rc = lib.h2_conn_client_new(out, options, nil)
+    local rc = lib.h2_conn_client_new(conn_out, options, nil)
     if rc < 0 then
         return nil, core.strerror(rc)
     end
-    return ffi.gc(out[0], lib.h2_conn_del)
+    return ffi.gc(conn_out[0], lib.h2_conn_del)
 end
 
 local function check_options(opts)
@@ -532,6 +536,12 @@ local function method_is_connect(headers)
     return false
 end
 
+-- The h2_header array requests are built in, grown when a request has more
+-- fields: the core encodes (or copies) them during h2_conn_submit_request,
+-- and nothing yields between building the array and that call.
+local request_fields = ffi.new("h2_header[?]", 32)
+local request_fields_size = 32
+
 -- The request's fields as an h2_header array, plus the Lua strings it
 -- points to (kept referenced by the caller for the duration of the call).
 local function build_fields(headers)
@@ -546,7 +556,11 @@ local function build_fields(headers)
             return nil, "missing pseudo-header " .. required[i]
         end
     end
-    local fields = ffi.new("h2_header[?]", #headers)
+    if #headers > request_fields_size then
+        request_fields_size = #headers
+        request_fields = ffi.new("h2_header[?]", request_fields_size)
+    end
+    local fields = request_fields
     local anchors, count = {}, 0
     for i = 1, #headers do
         local h = headers[i]
