@@ -382,6 +382,11 @@ local function dispatch_events(self)
                 end
             end
         end
+        -- A short batch was all there was (the handlers add no events):
+        -- no need for another poll to hear "none".
+        if n < EVENT_BATCH then
+            return true
+        end
     end
 end
 
@@ -496,7 +501,13 @@ function read_frame(self)
         end
     end
     local conn = self.conn
-    lib.h2_conn_tick(conn, now_ms())
+    -- The clock moves once per turn of nginx's event loop (ngx.now() is
+    -- cached): frames read in the same turn need no tick of their own.
+    local now = now_ms()
+    if now ~= self.ticked_ms then
+        self.ticked_ms = now
+        lib.h2_conn_tick(conn, now)
+    end
     lib.h2_conn_recv(conn, head, 9)
     -- DATA events point into `payload`: it stays referenced (a local) until
     -- the events have been copied out below.
