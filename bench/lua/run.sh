@@ -15,6 +15,10 @@
 # of libh2.so), H2_PEERS_DOCROOT (default /tmp/peers-docroot), OUT (the
 # results file, default BUILD_DIR/lua-results-DATE.md). Ports are free
 # ephemeral ones from the kernel; nothing is written into the source tree.
+# For experiments: H2_BENCH_EXTRA (appended to every /bench query, e.g.
+# "&window=N&frame=N&jitv=FILE"), H2_BENCH_NGINX_HTTP (directives for the
+# default nginx's http block), H2_BENCH_STRACE (a /bench query run once
+# under strace -c, e.g. "case=fresh&n=1000").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,7 +30,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --perf) perf_case=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lua bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
