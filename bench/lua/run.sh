@@ -201,7 +201,10 @@ h2load_ref() {
   local n=$1 cpu rc
   shift
   read -r cpu rc < <(cpu_of h2load -n "$n" "$@")
-  [ "$rc" = 0 ] && grep -q " $n succeeded, 0 failed" "$work/last.out" || { cat "$work/last.out" >&2; fail "h2load $*"; }
+  if [ "$rc" != 0 ] || ! grep -q " $n succeeded, 0 failed" "$work/last.out"; then
+    cat "$work/last.out" >&2
+    fail "h2load $*"
+  fi
   echo "$cpu $(awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i == "req/s,") print $(i - 1) }' "$work/last.out")"
 }
 
@@ -351,6 +354,6 @@ if [ -n "$perf_case" ]; then
 fi
 for name in default tuned; do
   use_nginx "$name"
-  [ -z "$(grep -E '\[(alert|crit|emerg)\]' "$nginx_dir/logs/error.log")" ] || fail "nginx ($name) logged alerts"
+  if grep -qE '\[(alert|crit|emerg)\]' "$nginx_dir/logs/error.log"; then fail "nginx ($name) logged alerts"; fi
 done
 echo "lua bench: results in $out" >&2
