@@ -48,7 +48,22 @@ http {
             content_by_lua_file $src/tests/lua/t_\$1.lua;
         }
     }
-    # mtls-begin: h2 over TLS for clients with a certificate of the test CA.
+    # mtls-begin: the harness's own servers (not in the installed-prefix copy).
+    server {
+        listen 127.0.0.1:$H2_PEER_LUA_H2C_PORT http2;
+        large_client_header_buffers 4 64k;
+        location = /dup {
+            add_header x-dup one;
+            add_header x-dup two;
+            add_header set-cookie a=1;
+            add_header set-cookie b=2;
+            return 200 "dup\n";
+        }
+        location = /field-size {
+            content_by_lua_block { ngx.say("x-big ", #(ngx.var.http_x_big or "")) }
+        }
+    }
+    # h2 over TLS for clients with a certificate of the test CA.
     server {
         listen 127.0.0.1:$H2_PEER_LUA_MTLS_PORT ssl http2;
         ssl_certificate $H2_PEERS_CERTS/server.pem;
@@ -138,6 +153,7 @@ fi
 page "nginx tls" "/t/tls?server=nginx&port=$H2_PEER_NGINX_TLS&$tls_common&mtls=$H2_PEER_LUA_MTLS_PORT&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
 page "h2o tls" "/t/tls?server=h2o&port=$H2_PEER_H2O_TLS&$tls_common"
 page "nghttpd tls" "/t/tls?server=nghttpd&port=$H2_PEER_NGHTTPD_TLS&$tls_common&wronghost=$H2_PEER_NGHTTPD_WRONGHOST_TLS&untrusted=$H2_PEER_NGHTTPD_UNTRUSTED_TLS&untrusted_ca=$H2_PEERS_UNTRUSTED_CA"
+page "harness fields" "/t/fields?server=harness&port=$H2_PEER_LUA_H2C_PORT&path=/dup&expect=harness"
 for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
 done
