@@ -77,9 +77,12 @@ http {
 }
 CONF
 
+/usr/bin/python3 "$src/tests/lua/quirks_server.py" "$H2_PEER_LUA_QUIRKS_PORT" \
+  2>"$run/logs/quirks.log" &
+quirks_pid=$!
 nginx -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
 nginx_pid=$!
-trap 'kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null || true' EXIT
+trap 'kill "$nginx_pid" "$quirks_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 100); do
   curl -s -o /dev/null "http://127.0.0.1:$harness_port/" && break
@@ -153,6 +156,11 @@ fi
 page "nginx tls" "/t/tls?server=nginx&port=$H2_PEER_NGINX_TLS&$tls_common&mtls=$H2_PEER_LUA_MTLS_PORT&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
 page "h2o tls" "/t/tls?server=h2o&port=$H2_PEER_H2O_TLS&$tls_common"
 page "nghttpd tls" "/t/tls?server=nghttpd&port=$H2_PEER_NGHTTPD_TLS&$tls_common&wronghost=$H2_PEER_NGHTTPD_WRONGHOST_TLS&untrusted=$H2_PEER_NGHTTPD_UNTRUSTED_TLS&untrusted_ca=$H2_PEERS_UNTRUSTED_CA"
+for _ in $(seq 1 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$H2_PEER_LUA_QUIRKS_PORT") 2>/dev/null && break
+  sleep 0.1
+done
+page "quirks" "/t/quirks?port=$H2_PEER_LUA_QUIRKS_PORT"
 page "harness fields" "/t/fields?server=harness&port=$H2_PEER_LUA_H2C_PORT&path=/dup&expect=harness"
 for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
@@ -176,7 +184,7 @@ if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1
       "$run/nginx.conf" >"$run/nginx-installed.conf"
   nginx -p "$run/" -c "$run/nginx-installed.conf" -e "$run/logs/error-installed.log" &
   installed_pid=$!
-  trap 'kill "$nginx_pid" "$installed_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+  trap 'kill "$nginx_pid" "$quirks_pid" "$installed_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$H2_PEER_LUA_INSTALLED_PORT/" && break
     sleep 0.1
