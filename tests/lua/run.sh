@@ -172,6 +172,9 @@ page "lowlevel codec" "/t/lowlevel?part=codec"
 for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C nghttpd:$H2_PEER_NGHTTPD_H2C; do
   page "${s%%:*} lowlevel session" "/t/lowlevel?part=session&server=${s%%:*}&port=${s#*:}&docroot=$H2_PEERS_DOCROOT"
 done
+for s in nginx:$H2_PEER_NGINX_TLS h2o:$H2_PEER_H2O_TLS nghttpd:$H2_PEER_NGHTTPD_TLS; do
+  page "${s%%:*} tls lowlevel session" "/t/lowlevel?part=session&server=${s%%:*}-tls&port=${s#*:}&docroot=$H2_PEERS_DOCROOT&tls=1&ca=$H2_PEERS_CA"
+done
 
 # After the install step, lua_package_path naming the installed directory
 # is all nginx needs: a second nginx (H2_PEER_LUA_INSTALLED_PORT) sees nothing else.
