@@ -243,7 +243,7 @@ static const char *const counter_names[H2_COUNTER_COUNT] = {
     "HEADER_LIST_TOO_LARGE", "TOO_MANY_FIELDS", "CONTINUATION_FLOOD",
     "GLITCH_FLOOD", "ACK_FLOOD", "SETTINGS_TOO_LARGE", "LOCAL_RESET_FLOOD",
     "INTERIM_FLOOD", "MALFORMED_RESPONSE", "FLOW_CONTROL_VIOLATION",
-    "SETTINGS_TIMEOUT"};
+    "SETTINGS_TIMEOUT", "SMALL_DATA_FLOOD", "RESETS_PACED"};
 
 static size_t count_substr(const char *hay, const char *needle) {
   size_t n = 0;

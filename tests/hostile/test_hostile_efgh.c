@@ -1035,7 +1035,9 @@ static void case_107_application_stops_reading(void) {
 typedef struct sent_stats {
   uint64_t data_frames, data_bytes, empty_data, end_stream, window_updates;
   uint64_t rst, goaway, ping_acks;
+  uint64_t pings;          /* PINGs the client sent (not ACKs) */
   uint32_t goaway_code;
+  uint32_t max_headers_id; /* the highest stream whose HEADERS left */
 } sent_stats;
 
 static void count_sent(const uint8_t *p, size_t n, sent_stats *st, int *preface) {
@@ -1057,6 +1059,9 @@ static void count_sent(const uint8_t *p, size_t n, sent_stats *st, int *preface)
     if (hd.type == H2_FRAME_WINDOW_UPDATE) st->window_updates++;
     if (hd.type == H2_FRAME_RST_STREAM) st->rst++;
     if (hd.type == H2_FRAME_PING && (hd.flags & H2_FLAG_ACK)) st->ping_acks++;
+    if (hd.type == H2_FRAME_PING && !(hd.flags & H2_FLAG_ACK)) st->pings++;
+    if (hd.type == H2_FRAME_HEADERS && hd.stream_id > st->max_headers_id)
+      st->max_headers_id = hd.stream_id;
     if (hd.type == H2_FRAME_GOAWAY) {
       st->goaway++;
       st->goaway_code = (uint32_t)p[13] << 24 | (uint32_t)p[14] << 16 |
@@ -1374,9 +1379,42 @@ static void case_111_small_data_flood(void) {
   CHECK_EQ_INT(ta.live_bytes, 0);
 }
 
+/* The PING the client sends after its resets; a server acknowledges it
+ * with the same bytes. */
+static const char reset_ping[8] = {'l', 'i', 'b', 'h', '2', 'r', 's', 't'};
+
+/* Answers, with an uppercase field name, every request whose HEADERS the
+ * server has read from stream `*next` on, then acknowledges
+ * `pings_to_ack` of the client's PINGs. Returns what h2_conn_recv said. */
+static int answer_malformed(h2_conn *conn, const sent_stats *st,
+                            uint32_t *next, uint64_t pings_to_ack) {
+  h2_script s;
+  script_init(&s);
+  for (; *next <= st->max_headers_id; *next += 2)
+    raw_headers(&s, *next, 1, ":status", "200", "X-Bad", "1", NULL);
+  for (uint64_t i = 0; i < pings_to_ack; i++) script_ping(&s, 1, reset_ping);
+  int rv = s.length ? h2_conn_recv(conn, s.bytes, s.length) : 0;
+  script_free(&s);
+  return rv;
+}
+
+/* Polls every event, counting stream resets for malformed responses and
+ * connection errors. */
+static void count_resets(h2_conn *conn, int *resets, int *connerr) {
+  h2_event ev[64];
+  int k;
+  while ((k = h2_conn_poll(conn, ev, 64)) > 0)
+    for (int i = 0; i < k; i++) {
+      *resets += ev[i].type == H2_EVENT_STREAM_RESET && ev[i].error == H2_ERR_STREAM_PROTOCOL;
+      *connerr += ev[i].type == H2_EVENT_CONNECTION_ERROR;
+    }
+}
+
 /* 112. Provoked RST flood: every response malformed, each costs us an
  * RST_STREAM -> after 1024 locally generated error resets, conn
- * ENHANCE_YOUR_CALM. The outbound RST queue stays bounded. */
+ * ENHANCE_YOUR_CALM. The server here reads what we send and acknowledges
+ * the PINGs that confirm our resets (so reset pacing lets new streams
+ * open), and keeps 300 requests submitted. */
 static void case_112_provoked_rst_flood(void) {
   test_alloc ta;
   test_alloc_init(&ta);
@@ -1391,30 +1429,15 @@ static void case_112_provoked_rst_flood(void) {
   feed(conn, &s);
   script_free(&s);
   int resets = 0, connerr = 0, last = 0;
-  uint32_t id = 1;
-  /* Batches of 100 requests, each answered with an uppercase name. The
-   * server does not read our RSTs until the end, so they pile up in the
-   * output: 1024 x 13 bytes. */
-  for (int batch = 0; batch < 11 && last >= 0; batch++) {
-    uint32_t first = id;
-    for (int i = 0; i < 100; i++) {
-      int rv = submit_get(conn, "/r");
-      if (rv < 0) break;
-      id = (uint32_t)rv + 2;
+  uint32_t answered = 1; /* the next stream to answer */
+  uint64_t acked = 0;
+  for (int round = 0; round < 100 && last >= 0; round++) {
+    while (h2_conn_open_streams(conn) < 300 && submit_get(conn, "/r") > 0) {
     }
-    /* Only the HEADERS leave; the RSTs stay queued in the output. */
-    script_init(&s);
-    for (uint32_t sid = first; sid < id; sid += 2)
-      raw_headers(&s, sid, 1, ":status", "200", "X-Bad", "1", NULL);
-    last = h2_conn_recv(conn, s.bytes, s.length);
-    script_free(&s);
-    h2_event ev[64];
-    int k;
-    while ((k = h2_conn_poll(conn, ev, 64)) > 0)
-      for (int i = 0; i < k; i++) {
-        resets += ev[i].type == H2_EVENT_STREAM_RESET && ev[i].error == H2_ERR_STREAM_PROTOCOL;
-        connerr += ev[i].type == H2_EVENT_CONNECTION_ERROR;
-      }
+    drain(conn, &st, &preface);
+    last = answer_malformed(conn, &st, &answered, st.pings - acked);
+    acked = st.pings;
+    count_resets(conn, &resets, &connerr);
   }
   CHECK_EQ_INT(last, H2_ERR_CONN_ENHANCE_YOUR_CALM);
   CHECK_EQ_INT(resets, 1024);
@@ -1425,10 +1448,61 @@ static void case_112_provoked_rst_flood(void) {
   CHECK_EQ_INT(st.rst, 1024);
   CHECK_EQ_INT(st.goaway, 1);
   CHECK_EQ_INT(st.goaway_code, H2_ENHANCE_YOUR_CALM);
-  /* 1100 requests' HEADERS and 1024 RSTs in the output at worst, plus
-   * 100 live streams: well under 256 KiB. */
   CHECK(ta.peak_bytes < 256 * 1024);
   if (ta.peak_bytes >= 256 * 1024) fprintf(stderr, "112: peak %zu\n", ta.peak_bytes);
+  h2_conn_del(conn);
+  CHECK_EQ_INT(ta.live_bytes, 0);
+}
+
+/* 112, V21 (reset pacing). The same server, but it never acknowledges
+ * our PINGs: the resets it provokes stay unconfirmed and keep their
+ * streams' places in its concurrency limit, so after the streams that
+ * were open (256) no new stream opens and no more RST_STREAM leaves,
+ * however much time passes; the acknowledgements then release them. */
+static void case_112_resets_paced_until_ping_ack(void) {
+  test_alloc ta;
+  test_alloc_init(&ta);
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
+  REQUIRE(h2_conn_tick(conn, 0) == 0);
+  for (int i = 0; i < 300; i++) CHECK_EQ_INT(submit_get(conn, "/r"), 2 * i + 1);
+  sent_stats st;
+  memset(&st, 0, sizeof(st));
+  int preface = 0, resets = 0, connerr = 0;
+  h2_script s;
+  script_init(&s);
+  script_open_server(&s);
+  feed(conn, &s);
+  script_free(&s);
+  drain(conn, &st, &preface);
+  CHECK_EQ_INT(st.max_headers_id, 511); /* 256 streams: the server's cap */
+  uint32_t answered = 1;
+  for (int round = 0; round < 3; round++) {
+    CHECK(answer_malformed(conn, &st, &answered, 0) >= 0);
+    count_resets(conn, &resets, &connerr);
+    CHECK_EQ_INT(h2_conn_tick(conn, 60000 * (uint64_t)(round + 1)), 0);
+    drain(conn, &st, &preface);
+  }
+  CHECK_EQ_INT(resets, 256);
+  CHECK_EQ_INT(st.rst, 256);
+  CHECK_EQ_INT(st.max_headers_id, 511);
+  CHECK_EQ_INT(st.pings, 1); /* one PING covers the resets until its ACK */
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 44);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_RESETS_PACED), 1);
+  /* The first ACK confirms the first reset; the PING sent then covers the
+   * other 255, still above max_unconfirmed_resets (100). */
+  CHECK(answer_malformed(conn, &st, &answered, 1) >= 0);
+  drain(conn, &st, &preface);
+  CHECK_EQ_INT(st.pings, 2);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 44);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_RESETS_PACED), 2);
+  /* The second ACK confirms them all: the 44 waiting requests leave. */
+  CHECK(answer_malformed(conn, &st, &answered, 1) >= 0);
+  drain(conn, &st, &preface);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 0);
+  CHECK_EQ_INT(st.max_headers_id, 599);
+  CHECK_EQ_INT(connerr, 0);
+  CHECK(h2_conn_can_submit(conn));
   h2_conn_del(conn);
   CHECK_EQ_INT(ta.live_bytes, 0);
 }
@@ -2049,6 +2123,7 @@ TEST_MAIN("hostile_efgh", TEST_CASE(case_81_missing_status),
           TEST_CASE(case_109_ping_flood), TEST_CASE(case_110_empty_frame_flood),
           TEST_CASE(case_111_small_data_flood),
           TEST_CASE(case_112_provoked_rst_flood),
+          TEST_CASE(case_112_resets_paced_until_ping_ack),
           TEST_CASE(case_113_priority_and_unknown_churn),
           TEST_CASE(case_114_slow_loris), TEST_CASE(case_115_graceful_goaway),
           TEST_CASE(case_116_goaway_sequence),
