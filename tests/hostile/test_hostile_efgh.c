@@ -23,78 +23,23 @@
 #include <string.h>
 
 #include "h2_script.h"
+#include "hpack_block.h"
 #include "test.h"
 #include "test_alloc.h"
 
 /* ---- Raw HPACK blocks ---------------------------------------------------- */
 
-typedef struct blk {
-  uint8_t b[24576];
-  size_t n;
-} blk;
-
-/* An HPACK integer with an N-bit prefix (RFC 7541 5.1). */
-static void blk_int(blk *k, uint8_t first, int prefix, uint32_t v) {
-  uint32_t max = (1u << prefix) - 1;
-  if (v < max) {
-    k->b[k->n++] = (uint8_t)(first | v);
-    return;
-  }
-  k->b[k->n++] = (uint8_t)(first | max);
-  v -= max;
-  while (v >= 128) {
-    k->b[k->n++] = (uint8_t)(0x80 | (v & 0x7f));
-    v >>= 7;
-  }
-  k->b[k->n++] = (uint8_t)v;
-}
-
-static void blk_bytes(blk *k, const void *p, size_t n) {
-  REQUIRE(k->n + n <= sizeof(k->b));
-  memcpy(k->b + k->n, p, n);
-  k->n += n;
-}
-
-/* A literal field; `indexing` picks "with incremental indexing" (0x40)
- * instead of "without indexing" (0x00). */
-static void blk_field_ex(blk *k, int indexing, const char *name, size_t nl,
-                         const char *value, size_t vl) {
-  k->b[k->n++] = indexing ? 0x40 : 0x00;
-  blk_int(k, 0, 7, (uint32_t)nl);
-  blk_bytes(k, name, nl);
-  blk_int(k, 0, 7, (uint32_t)vl);
-  blk_bytes(k, value, vl);
-}
-
-static void blk_field(blk *k, const char *name, size_t nl, const char *value,
-                      size_t vl) {
-  blk_field_ex(k, 0, name, nl, value, vl);
-}
-
-static void blk_str(blk *k, const char *name, const char *value) {
-  blk_field(k, name, strlen(name), value, strlen(value));
-}
-
-static void blk_reset(blk *k) { k->n = 0; }
-
-/* HEADERS carrying a whole block, with END_HEADERS. */
-static void script_block(h2_script *s, uint32_t stream, int end_stream,
-                         const blk *k) {
-  uint8_t flags = H2_FLAG_END_HEADERS | (end_stream ? H2_FLAG_END_STREAM : 0);
-  script_frame(s, H2_FRAME_HEADERS, flags, stream, k->b, k->n);
-}
-
-/* HEADERS with just the given fields ("name", "value", ..., NULL). */
+/* HEADERS with just the given fields ("name", "value", ..., NULL), each a
+ * literal without indexing. */
 static void raw_headers(h2_script *s, uint32_t stream, int end_stream, ...) {
-  static blk k;
-  blk_reset(&k);
+  block k = {0};
   va_list ap;
   va_start(ap, end_stream);
   const char *name;
-  while ((name = va_arg(ap, const char *)) != NULL)
-    blk_str(&k, name, va_arg(ap, const char *));
+  while ((name = va_arg(ap, const char *)) != NULL) b_lit(&k, name, va_arg(ap, const char *));
   va_end(ap);
   script_block(s, stream, end_stream, &k);
+  b_free(&k);
 }
 
 /* ---- Common scripts and setups ------------------------------------------- */
@@ -342,13 +287,13 @@ static void case_87_invalid_names(void) {
                {"x:a", 3},           {"", 0},      {"x\ta", 3},
                {"x\"a", 3},          {"x(a", 3},   {"x\x01", 2}};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    static blk k;
-    blk_reset(&k);
-    blk_str(&k, ":status", "200");
-    blk_field(&k, names[i].name, names[i].length, "1", 1);
+    block k = {0};
+    b_lit(&k, ":status", "200");
+    b_literal(&k, 0, names[i].name, names[i].length, "1", 1);
     h2_script b;
     script_init(&b);
     script_block(&b, 1, 1, &k);
+    b_free(&k);
     char name[64];
     snprintf(name, sizeof(name), "87 invalid name #%zu", i);
     malformed_case(name, NULL, &b, "");
@@ -373,13 +318,13 @@ static void case_88_invalid_values(void) {
                 {" a", 2},   {"a ", 2},   {"\ta", 2},  {"a\t", 2},
                 {" ", 1},    {"a\r", 2}};
   for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-    static blk k;
-    blk_reset(&k);
-    blk_str(&k, ":status", "200");
-    blk_field(&k, "x-v", 3, values[i].value, values[i].length);
+    block k = {0};
+    b_lit(&k, ":status", "200");
+    b_literal(&k, 0, "x-v", 3, values[i].value, values[i].length);
     h2_script b;
     script_init(&b);
     script_block(&b, 1, 1, &k);
+    b_free(&k);
     char name[64];
     snprintf(name, sizeof(name), "88 invalid value #%zu", i);
     malformed_case(name, NULL, &b, "");
@@ -637,13 +582,13 @@ static void case_97_interim_end_stream(void) {
 
 /* A 103 with one field of `size` value bytes. */
 static void script_interim(h2_script *s, uint32_t stream, size_t size) {
-  static blk k;
+  block k = {0};
   static char value[20000];
   memset(value, 'h', sizeof(value));
-  blk_reset(&k);
-  blk_str(&k, ":status", "103");
-  blk_field(&k, "link", 4, value, size);
+  b_lit(&k, ":status", "103");
+  b_literal(&k, 0, "link", 4, value, size);
   script_block(s, stream, 0, &k);
+  b_free(&k);
 }
 
 /* 99. 1xx flood: 10,000 x 103 Early Hints with 1 KB of headers -> a cap on
@@ -771,13 +716,13 @@ static void case_102_headers_after_trailers(void) {
  * -> chain capped at 5. We offer no decompression: the fields are
  * delivered as sent, for the application to judge. */
 static void case_103_content_encoding_chain(void) {
-  static blk k;
-  blk_reset(&k);
-  blk_str(&k, ":status", "200");
-  for (int i = 0; i < 100; i++) blk_str(&k, "content-encoding", "gzip");
+  block k = {0};
+  b_lit(&k, ":status", "200");
+  for (int i = 0; i < 100; i++) b_lit(&k, "content-encoding", "gzip");
   h2_script g;
   script_init(&g);
   script_block(&g, 1, 1, &k);
+  b_free(&k);
   static char lines[8192];
   size_t n = (size_t)snprintf(lines, sizeof(lines), "HEADERS 1 200 flags=1 :status=200");
   for (int i = 0; i < 100; i++)
@@ -1609,12 +1554,12 @@ static void case_114_slow_loris(void) {
   script_init(&s);
   raw_headers(&s, 3, 0, ":status", "200", NULL);
   /* Stream 1's block begins and never ends quickly. */
-  static blk k;
-  blk_reset(&k);
-  blk_str(&k, ":status", "200");
-  for (int i = 0; i < 40; i++) blk_str(&k, "x-slow", "abcdefghij");
-  script_frame(&s, H2_FRAME_HEADERS, 0, 1, k.b, 10);
-  script_frame(&s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, k.b + 10, k.n - 10);
+  block k = {0};
+  b_lit(&k, ":status", "200");
+  for (int i = 0; i < 40; i++) b_lit(&k, "x-slow", "abcdefghij");
+  script_frame(&s, H2_FRAME_HEADERS, 0, 1, k.p, 10);
+  script_frame(&s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, k.p + 10, k.n - 10);
+  b_free(&k);
   int headers = 0, other = 0;
   size_t peak = 0;
   for (size_t i = 0; i < s.length; i++) {
@@ -1955,18 +1900,18 @@ static void case_120_input_after_errors(void) {
 /* A PUSH_PROMISE on `stream` promising `promised`, whose block inserts
  * "x-push: 1" into the dynamic table (so the client must decode it). */
 static void script_push(h2_script *s, uint32_t stream, uint32_t promised) {
-  static blk k;
-  blk_reset(&k);
-  k.b[k.n++] = (uint8_t)(promised >> 24);
-  k.b[k.n++] = (uint8_t)(promised >> 16);
-  k.b[k.n++] = (uint8_t)(promised >> 8);
-  k.b[k.n++] = (uint8_t)promised;
-  blk_str(&k, ":method", "GET");
-  blk_str(&k, ":scheme", "https");
-  blk_str(&k, ":authority", "example.com");
-  blk_str(&k, ":path", "/pushed");
-  blk_field_ex(&k, 1, "x-push", 6, "1", 1);
-  script_frame(s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, stream, k.b, k.n);
+  block k = {0};
+  b_byte(&k, (uint8_t)(promised >> 24));
+  b_byte(&k, (uint8_t)(promised >> 16));
+  b_byte(&k, (uint8_t)(promised >> 8));
+  b_byte(&k, (uint8_t)promised);
+  b_lit(&k, ":method", "GET");
+  b_lit(&k, ":scheme", "https");
+  b_lit(&k, ":authority", "example.com");
+  b_lit(&k, ":path", "/pushed");
+  b_literal(&k, 1, "x-push", 6, "1", 1);
+  script_frame(s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, stream, k.p, k.n);
+  b_free(&k);
 }
 
 /* A response on `stream` that uses the entry the promise inserted
@@ -2049,16 +1994,16 @@ static void case_122_malformed_push_promise(void) {
   script_free(&b);
 
   /* Request semantics are not judged: the promise is refused anyway. */
-  static blk k;
-  blk_reset(&k);
-  k.b[k.n++] = 0, k.b[k.n++] = 0, k.b[k.n++] = 0, k.b[k.n++] = 2;
-  blk_str(&k, ":method", "POST");
-  blk_str(&k, ":path", "/unsafe");
-  blk_str(&k, "content-length", "10");
+  block k = {0};
+  b_bytes(&k, "\0\0\0\2", 4);
+  b_lit(&k, ":method", "POST");
+  b_lit(&k, ":path", "/unsafe");
+  b_lit(&k, "content-length", "10");
   h2_script s;
   script_init(&s);
   script_settings(&s, script_no_settings, 0);
-  script_frame(&s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, k.b, k.n);
+  script_frame(&s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, k.p, k.n);
+  b_free(&k);
   ok_response(&s, 1);
   ok_response(&s, 3);
   char ok1[256], ok3[256], want[1024];
