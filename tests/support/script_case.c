@@ -173,8 +173,25 @@ static void check_peak(const char *name, int cut, size_t base, const case_want *
             ta->peak_bytes, base);
 }
 
-void run_case(const char *name, const h2_conn_options *options,
-              setup_fn setup, const h2_script *script, const case_want *w) {
+/* Feeds the steps to a connection: each step's tick first, then its
+ * script cut as asked. */
+static void run_steps_once(h2_conn *conn, const script_step *steps, size_t n,
+                           int cut, uint64_t seed, int close_after,
+                           conn_log *log) {
+  for (size_t i = 0; i < n; i++) {
+    if (steps[i].at_ms != SCRIPT_NO_TICK) {
+      int rv = h2_conn_tick(conn, steps[i].at_ms);
+      if (rv) log->recv_result = rv;
+    }
+    h2_script empty = {0};
+    const h2_script *s = steps[i].script ? steps[i].script : &empty;
+    conn_run(conn, s, cut, seed + 100 * i, close_after && i == n - 1, log);
+  }
+}
+
+void run_steps(const char *name, const h2_conn_options *options,
+               setup_fn setup, const script_step *steps, size_t nsteps,
+               const case_want *w) {
   uint64_t seed = w->seed ? w->seed : 1000;
   for (size_t c = 0; c < 6; c++) {
     size_t base = w->extra_peak ? baseline_peak(c) : 0;
@@ -186,7 +203,7 @@ void run_case(const char *name, const h2_conn_options *options,
     if (setup) setup(conn);
     conn_log log;
     memset(&log, 0, sizeof(log));
-    conn_run(conn, script, cut, seed + c, w->close_after, &log);
+    run_steps_once(conn, steps, nsteps, cut, seed + c, w->close_after, &log);
     const char *got = log.events ? log.events : "";
     test_checks++;
     if (strcmp(got, w->events) != 0) {
@@ -205,6 +222,12 @@ void run_case(const char *name, const h2_conn_options *options,
     conn_log_free(&log);
     CHECK_EQ_INT(ta.live_bytes, 0);
   }
+}
+
+void run_case(const char *name, const h2_conn_options *options,
+              setup_fn setup, const h2_script *script, const case_want *w) {
+  script_step step = {SCRIPT_NO_TICK, script};
+  run_steps(name, options, setup, &step, 1, w);
 }
 
 void run_script_case(const char *name, const h2_conn_options *options,

@@ -61,6 +61,19 @@ typedef struct case_want {
 void run_case(const char *name, const h2_conn_options *options,
               setup_fn setup, const h2_script *script, const case_want *w);
 
+/* A case in steps, for the controlled clock: before each step's script is
+ * fed, h2_conn_tick(at_ms) runs (unless at_ms is SCRIPT_NO_TICK); a step
+ * may have no script (NULL: the tick alone). Every step is cut the same
+ * way; the server closes after the last when w->close_after. */
+#define SCRIPT_NO_TICK UINT64_MAX
+typedef struct script_step {
+  uint64_t at_ms;
+  const h2_script *script;
+} script_step;
+void run_steps(const char *name, const h2_conn_options *options,
+               setup_fn setup, const script_step *steps, size_t nsteps,
+               const case_want *w);
+
 /* The events of a connection error: "SETTINGS 0", `before` (what was
  * legitimately delivered), then a RESET with the fatal code for each
  * stream still open (ascending ids, as the stream map yields them),
