@@ -265,6 +265,8 @@ class Conn:
         self.goaways = []           # (last, code, debug)
         self.rsts = []              # (stream, code)
         self.replies = []           # auto replies (SETTINGS ACK, PING ACK)
+        self.hold_pings = False     # keep PING ACKs back ("hold_pings")
+        self.held_pings = []        # their payloads, until "release_pings"
         self.peer_initial_window = 65535
         self.peer_max_frame = 16384
         self.conn_window = 65535
@@ -368,6 +370,9 @@ class Conn:
         elif isinstance(f, PingFrame):
             if "ACK" in f.flags:
                 self.say("recv PING ACK")
+            elif self.hold_pings:
+                self.held_pings.append(bytes(f.opaque_data))
+                self.say("recv PING %r (ACK held)" % bytes(f.opaque_data))
             else:
                 self.replies.append(frame(T_PING, F_ACK, 0, bytes(f.opaque_data)))
         elif isinstance(f, GoAwayFrame):
@@ -611,6 +616,14 @@ def run_actions(c, actions):
             end = time.monotonic() + args[0]
             while time.monotonic() < end:
                 c.pump(min(0.05, max(0, end - time.monotonic())))
+        elif op == "hold_pings":  # PINGs are logged, their ACKs kept back
+            c.hold_pings = True
+        elif op == "release_pings":  # the held ACKs go out; no more holding
+            c.hold_pings = False
+            for opaque in c.held_pings:
+                c.send(frame(T_PING, F_ACK, 0, opaque))
+            c.say("released %d held PING ACK(s)" % len(c.held_pings))
+            c.held_pings = []
         elif op == "stop_reading":
             c.reading = False
             c.say("stopped reading")
@@ -888,6 +901,20 @@ SCENARIOS = {
         ("wait_requests", 2),
         ("raw_headers", "path:/bad", b"\x88" + hp_lit("Bad-Name", "x"), False),
         ("respond", "path:/good", 20000),
+        ("drain", 3)]]},
+    # 112 / V21 (reset pacing): a limit of 4 streams (the client is told
+    # to send no more before our SETTINGS either); the first 4 requests
+    # get malformed responses (uppercase name: the client resets each),
+    # and the PING that follows the resets is not acknowledged for 0.5 s.
+    # Until it is, the resets keep their slots: no new request may arrive.
+    "provoked-resets-paced": {"conns": [[
+        ("hold_pings",), ("settings", {3: 4}), ("wait_preface",),
+        ("wait_requests", 4)] + [
+        ("raw_headers", "req:%d" % i, b"\x88" + hp_lit("Bad-Name", "x"), True)
+        for i in range(4)] + [
+        ("sleep", 0.5),
+        ("release_pings",)] + [
+        ("respond", "req:%d" % i, 1000) for i in range(4, 8)] + [
         ("drain", 3)]]},
     # 61: HPACK bomb, ~64 MB decoded from 20 KB.
     "hpack-bomb": {"conns": [OPEN + [

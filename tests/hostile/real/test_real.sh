@@ -325,6 +325,40 @@ t_malformed_one_of_two() {
   expect_err "/good: status 200, 20000 B"
 }
 
+# 112 / V21 (reset pacing): 8 requests on a connection limited to 4
+# streams (before the server's SETTINGS too); the server answers the first
+# 4 with malformed responses and holds back the ACK of the PING that
+# follows our resets for 0.5 s. The resets keep their slots until that
+# ACK: no HEADERS may reach the server between our last RST_STREAM and
+# the released ACK, and the 4 waiting requests complete after it.
+t_provoked_resets_paced() {
+  serve provoked-resets-paced
+  local urls=() i
+  for i in 1 2 3 4 5 6 7 8; do urls+=("$http/r$i"); done
+  get --stats --limit initial-max-concurrent-streams=4 "${urls[@]}"
+  expect_rc 92
+  expect_err "connections: 1 .*requests: 4 ok, 4 failed"
+  expect_err "limit fired: resets paced"
+  expect_srv "recv PING b'libh2rst' \\(ACK held\\)"
+  stop_server
+  # Line numbers in the server log: the last reset, the release of the
+  # held ACKs, and the 5th request's HEADERS.
+  local last_rst release fifth
+  last_rst=$(grep -n "recv RST_STREAM stream=7 code=1" "$srvlog" | head -1 | cut -d: -f1)
+  release=$(grep -n "released [1-9][0-9]* held PING ACK" "$srvlog" | head -1 | cut -d: -f1)
+  fifth=$(grep -n "recv HEADERS stream=9 " "$srvlog" | head -1 | cut -d: -f1)
+  if [ -z "$last_rst" ] || [ -z "$release" ] || [ -z "$fifth" ]; then
+    problems+=("server log lacks the resets, the release or stream 9")
+  elif [ "$fifth" -lt "$release" ] || [ "$release" -lt "$last_rst" ]; then
+    problems+=("a request left before the resets were confirmed")
+  fi
+  if [ "$(grep -c "recv RST_STREAM stream=[1357] code=1" "$srvlog")" -ne 4 ]; then
+    problems+=("expected 4 RST_STREAM(PROTOCOL_ERROR)")
+  fi
+  local i
+  for i in 5 6 7 8; do expect_err "/r$i: status 200, 1000 B"; done
+}
+
 # 61: HPACK bomb (about 64 MB decoded from 20 KB): connection error,
 # bounded memory.
 t_hpack_bomb() {
@@ -628,7 +662,8 @@ rss_limit=50000
 counting=1
 for fn in t_ok t_split_reads t_cut_frame_header t_cut_body t_goaway_then_cut \
   t_http1_answer t_silent_server t_stalled_frame_header t_first_frame_not_settings \
-  t_goaway_retry t_goaway_raised t_malformed_one_of_two t_hpack_bomb \
+  t_goaway_retry t_goaway_raised t_malformed_one_of_two t_provoked_resets_paced \
+  t_hpack_bomb \
   t_continuation_flood t_empty_continuation_flood t_ping_flood t_ping_flood_paced \
   t_settings_flood \
   t_goaway_binary_debug t_goaway_binary_debug_complete \
