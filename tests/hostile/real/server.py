@@ -50,7 +50,7 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 T_DATA, T_HEADERS, T_PRIORITY, T_RST, T_SETTINGS, T_PUSH, T_PING, T_GOAWAY, \
     T_WINDOW_UPDATE, T_CONTINUATION = range(10)
 F_END_STREAM, F_ACK, F_END_HEADERS, F_PADDED = 0x1, 0x1, 0x4, 0x8
-NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, ENHANCE_YOUR_CALM = 0, 1, 2, 11
+NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, REFUSED_STREAM, ENHANCE_YOUR_CALM = 0, 1, 2, 7, 11
 
 _log_lock = threading.Lock()
 _start = time.monotonic()
@@ -588,6 +588,14 @@ def run_actions(c, actions):
                     s not in c.answered for s in c.requests))
                 sid = [s for s in c.requests if s not in c.answered][0]
                 c.respond(sid, size)
+        elif op == "refuse":  # seconds: RST_STREAM(REFUSED_STREAM) to every request
+            end = time.monotonic() + args[0]
+            while time.monotonic() < end and not c.eof:
+                for sid in [s for s in c.requests if s not in c.answered]:
+                    c.send(frame(T_RST, 0, sid, struct.pack(">I", REFUSED_STREAM)))
+                    c.answered.add(sid)
+                    c.say("sent RST_STREAM stream=%d REFUSED_STREAM" % sid)
+                c.pump(0.05)
         elif op == "frame":  # type, flags, stream, payload (raw, unchecked)
             sid = args[2] if isinstance(args[2], int) else c.stream(args[2])
             c.send(frame(args[0], args[1], sid, args[3]))
@@ -916,6 +924,10 @@ SCENARIOS = {
         ("release_pings",)] + [
         ("respond", "req:%d" % i, 1000) for i in range(4, 8)] + [
         ("drain", 3)]]},
+    # 115 / section 5 (retries): every request refused, on every connection
+    # (the list's last entry serves the extra ones): the client retries
+    # at most max_retries (6) times, then fails.
+    "refuse-always": {"conns": [OPEN + [("refuse", 4)]]},
     # 61: HPACK bomb, ~64 MB decoded from 20 KB.
     "hpack-bomb": {"conns": [OPEN + [
         ("wait_requests", 1),

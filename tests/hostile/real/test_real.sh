@@ -380,6 +380,21 @@ t_provoked_resets_paced() {
   for i in 5 6 7 8; do expect_err "/r$i: status 200, 1000 B"; done
 }
 
+# Section 5 (automatic retries): a server that refuses every request gets
+# it 7 times (the request and max_retries = 6 retries), then h2 get fails
+# with the refusal; never more, never forever.
+t_retries_capped() {
+  serve refuse-always
+  get --stats "$http/x"
+  expect_rc 92
+  expect_err "/x: stream refused before processing"
+  expect_err "requests: 0 ok, 1 failed, 6 retried"
+  stop_server
+  local n
+  n=$(grep -c "recv HEADERS stream=[0-9]* GET /x" "$srvlog")
+  [ "$n" -eq 7 ] || problems+=("the server saw $n requests, expected 7")
+}
+
 # 61: HPACK bomb (about 64 MB decoded from 20 KB): connection error,
 # bounded memory.
 t_hpack_bomb() {
@@ -696,7 +711,8 @@ rss_limit=50000
 counting=1
 for fn in t_ok t_split_reads t_cut_frame_header t_cut_body t_goaway_then_cut \
   t_http1_answer t_silent_server t_stalled_frame_header t_first_frame_not_settings \
-  t_goaway_retry t_goaway_raised t_malformed_one_of_two t_provoked_resets_paced \
+  t_goaway_retry t_goaway_raised t_retries_capped t_malformed_one_of_two \
+  t_provoked_resets_paced \
   t_hpack_bomb \
   t_continuation_flood t_empty_continuation_flood t_ping_flood t_ping_flood_paced \
   t_settings_flood \
