@@ -127,8 +127,10 @@ int h2_conn_has_slot(h2_conn *conn) {
   uint32_t limit = conn->peer.max_concurrent_streams;
   if (conn->active_streams >= limit) return 0;
   if (conn->active_streams + unconfirmed < limit &&
-      unconfirmed < conn->opt.max_unconfirmed_resets)
+      unconfirmed < conn->opt.max_unconfirmed_resets) {
+    conn->resets_held = 0; /* any wait is over */
     return 1;
+  }
   /* A slot is free but held for an unconfirmed reset: counted once per
    * wait, not once per attempt to start a stream. */
   if (!conn->resets_held) {
