@@ -627,11 +627,15 @@ def run_actions(c, actions):
         elif op == "hold_pings":  # PINGs are logged, their ACKs kept back
             c.hold_pings = True
         elif op == "release_pings":  # the held ACKs go out; no more holding
+            # Logged before sending: whatever the client sends in reply
+            # must be logged after this line.
             c.hold_pings = False
-            for opaque in c.held_pings:
+            held, c.held_pings = c.held_pings, []
+            c.say("releasing %d held PING ACK(s)" % len(held))
+            for opaque in held:
                 c.send(frame(T_PING, F_ACK, 0, opaque))
-            c.say("released %d held PING ACK(s)" % len(c.held_pings))
-            c.held_pings = []
+        elif op == "wait_rsts":  # count: until that many RST_STREAMs arrived
+            c.wait_for("%d RST_STREAMs" % args[0], lambda: len(c.rsts) >= args[0])
         elif op == "stop_reading":
             c.reading = False
             c.say("stopped reading")
@@ -913,14 +917,16 @@ SCENARIOS = {
     # 112 / V21 (reset pacing): a limit of 4 streams (the client is told
     # to send no more before our SETTINGS either); the first 4 requests
     # get malformed responses (uppercase name: the client resets each),
-    # and the PING that follows the resets is not acknowledged for 0.5 s.
-    # Until it is, the resets keep their slots: no new request may arrive.
+    # and the PING that follows the resets is not acknowledged until 0.5 s
+    # after the 4th reset arrived. Until it is, the resets keep their
+    # slots: no new request may arrive.
     "provoked-resets-paced": {"conns": [[
         ("hold_pings",), ("settings", {3: 4}), ("wait_preface",),
         ("wait_requests", 4)] + [
         ("raw_headers", "req:%d" % i, b"\x88" + hp_lit("Bad-Name", "x"), True)
         for i in range(4)] + [
-        ("sleep", 0.5),
+        ("wait_rsts", 4),
+        ("sleep", 0.5),  # time for a wrong client to send more requests
         ("release_pings",)] + [
         ("respond", "req:%d" % i, 1000) for i in range(4, 8)] + [
         ("drain", 3)]]},

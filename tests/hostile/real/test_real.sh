@@ -349,7 +349,9 @@ t_malformed_one_of_two() {
 # 112 / V21 (reset pacing): 8 requests on a connection limited to 4
 # streams (before the server's SETTINGS too); the server answers the first
 # 4 with malformed responses and holds back the ACK of the PING that
-# follows our resets for 0.5 s. The resets keep their slots until that
+# follows our resets until 0.5 s after the 4th reset arrived (a window in
+# which a client without pacing would send more; a pacing client is not
+# timed). The resets keep their slots until that
 # ACK: no HEADERS may reach the server between our last RST_STREAM and
 # the released ACK, and the 4 waiting requests complete after it.
 t_provoked_resets_paced() {
@@ -366,7 +368,7 @@ t_provoked_resets_paced() {
   # held ACKs, and the 5th request's HEADERS.
   local last_rst release fifth
   last_rst=$(grep -n "recv RST_STREAM stream=7 code=1" "$srvlog" | head -1 | cut -d: -f1)
-  release=$(grep -n "released [1-9][0-9]* held PING ACK" "$srvlog" | head -1 | cut -d: -f1)
+  release=$(grep -n "releasing [1-9][0-9]* held PING ACK" "$srvlog" | head -1 | cut -d: -f1)
   fifth=$(grep -n "recv HEADERS stream=9 " "$srvlog" | head -1 | cut -d: -f1)
   if [ -z "$last_rst" ] || [ -z "$release" ] || [ -z "$fifth" ]; then
     problems+=("server log lacks the resets, the release or stream 9")
