@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "h2_script.h"
+#include "client_output.h"
 #include "hpack_block.h"
 #include "test.h"
 #include "test_alloc.h"
@@ -976,66 +977,6 @@ static void case_107_application_stops_reading(void) {
   script_free(&b);
 }
 
-/* Frames the client sent, counted from its output. */
-typedef struct sent_stats {
-  uint64_t data_frames, data_bytes, empty_data, end_stream, window_updates;
-  uint64_t rst, goaway, ping_acks;
-  uint64_t pings;          /* PINGs the client sent (not ACKs) */
-  uint32_t goaway_code;
-  uint32_t max_headers_id; /* the highest stream whose HEADERS left */
-} sent_stats;
-
-static void count_sent(const uint8_t *p, size_t n, sent_stats *st, int *preface) {
-  if (!*preface && n >= 24) {
-    p += 24;
-    n -= 24;
-    *preface = 1;
-  }
-  while (n >= 9) {
-    h2_frame_header hd;
-    h2_frame_header_unpack(&hd, p);
-    REQUIRE(n >= 9 + hd.length);
-    if (hd.type == H2_FRAME_DATA) {
-      st->data_frames++;
-      st->data_bytes += hd.length;
-      st->empty_data += hd.length == 0;
-      st->end_stream += (hd.flags & H2_FLAG_END_STREAM) != 0;
-    }
-    if (hd.type == H2_FRAME_WINDOW_UPDATE) st->window_updates++;
-    if (hd.type == H2_FRAME_RST_STREAM) st->rst++;
-    if (hd.type == H2_FRAME_PING && (hd.flags & H2_FLAG_ACK)) st->ping_acks++;
-    if (hd.type == H2_FRAME_PING && !(hd.flags & H2_FLAG_ACK)) st->pings++;
-    if (hd.type == H2_FRAME_HEADERS && hd.stream_id > st->max_headers_id)
-      st->max_headers_id = hd.stream_id;
-    if (hd.type == H2_FRAME_GOAWAY) {
-      st->goaway++;
-      st->goaway_code = (uint32_t)p[13] << 24 | (uint32_t)p[14] << 16 |
-                        (uint32_t)p[15] << 8 | p[16];
-    }
-    p += 9 + hd.length;
-    n -= 9 + hd.length;
-  }
-  CHECK_EQ_INT(n, 0);
-}
-
-/* Drains the client's output (the server reads everything) and events. */
-static void drain(h2_conn *conn, sent_stats *st, int *preface) {
-  h2_event ev[64];
-  while (h2_conn_poll(conn, ev, 64) > 0) {
-  }
-  const uint8_t *out;
-  size_t n;
-  while ((n = h2_conn_peek_output(conn, &out)) > 0) {
-    count_sent(out, n, st, preface);
-    h2_conn_consume_output(conn, n);
-    while (h2_conn_poll(conn, ev, 64) > 0) {
-    }
-  }
-}
-
-static void feed(h2_conn *conn, const h2_script *s) {
-  CHECK_EQ_INT(h2_conn_recv(conn, s->bytes, s->length), (int)s->length);
-}
 
 /* 108. Tiny WINDOW_UPDATEs (increment 1, repeatedly) while we upload 1 MB
  * -> no flood of one-byte DATA frames and no per-update queue growth. What
@@ -1055,8 +996,7 @@ static void case_108_tiny_window_updates(void) {
     REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
     sent_stats st;
     memset(&st, 0, sizeof(st));
-    int preface = 0;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     /* Stream windows start at 0; the connection gets room for it all.
      * The request leaves after these SETTINGS, so no byte of the body
      * may go before the first WINDOW_UPDATE on the stream. */
@@ -1066,14 +1006,14 @@ static void case_108_tiny_window_updates(void) {
     script_settings(&s, zero, 1);
     script_settings_ack(&s);
     script_window_update(&s, 0, BODY);
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
     script_free(&s);
     CHECK_EQ_INT(submit_method(conn, "POST", 0), 1);
     int rv = h2_conn_submit_data(conn, 1, body, BODY, 1);
     REQUIRE(rv > 0);
     size_t queued = (size_t)rv;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     CHECK_EQ_INT(st.data_bytes, 0);
     h2_script one;
     script_init(&one);
@@ -1083,14 +1023,14 @@ static void case_108_tiny_window_updates(void) {
       h2_script all;
       script_init(&all);
       for (int i = 0; i < TINY; i++) script_window_update(&all, 1, 1);
-      feed(conn, &all);
-      drain(conn, &st, &preface);
+      feed_script(conn, &all);
+      drain_output(conn, &st);
       script_free(&all);
       CHECK_EQ_INT(st.data_frames, 2); /* TINY bytes = 16384 + rest */
     } else {
       for (int i = 0; i < TINY; i++) {
-        feed(conn, &one);
-        drain(conn, &st, &preface);
+        feed_script(conn, &one);
+        drain_output(conn, &st);
         if (i == 100) peak_early = ta.peak_bytes;
       }
       CHECK_EQ_INT(st.data_frames, TINY);
@@ -1103,7 +1043,7 @@ static void case_108_tiny_window_updates(void) {
     /* Then a real window: the rest goes out in full-size frames. */
     script_init(&s);
     script_window_update(&s, 1, BODY);
-    feed(conn, &s);
+    feed_script(conn, &s);
     script_free(&s);
     uint64_t before = st.data_frames;
     for (int guard = 0; guard < 1000 && !st.end_stream; guard++) {
@@ -1111,7 +1051,7 @@ static void case_108_tiny_window_updates(void) {
         rv = h2_conn_submit_data(conn, 1, body + queued, BODY - queued, 1);
         if (rv > 0) queued += (size_t)rv;
       }
-      drain(conn, &st, &preface);
+      drain_output(conn, &st);
     }
     CHECK_EQ_INT(st.end_stream, 1);
     CHECK_EQ_INT(st.data_bytes, BODY);
@@ -1151,8 +1091,7 @@ static void case_109_ping_flood(void) {
     /* The server reads our first flight, then nothing more. */
     sent_stats st;
     memset(&st, 0, sizeof(st));
-    int preface = 0;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     test_srand(77 + (uint64_t)c);
     size_t off = 0;
     int last = 0, reset = 0, connerr = 0, closed = 0;
@@ -1186,7 +1125,7 @@ static void case_109_ping_flood(void) {
     /* 1000 ACKs of 17 bytes wait in the output: 17 KB, doubled by buffer
      * growth, plus the connection's fixed state. */
     CHECK(ta.peak_bytes < 96 * 1024);
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     /* Our SETTINGS ACK shares the bound of 1000 unsent ACKs. */
     CHECK_EQ_INT(st.ping_acks, 999);
     CHECK_EQ_INT(st.goaway, 1);
@@ -1203,17 +1142,16 @@ static void case_109_ping_flood(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   script_init(&s);
   for (int i = 0; i < 500; i++) script_ping(&s, 0, "pingpong");
   for (int round = 0; round < 200; round++) {
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
   }
   CHECK_EQ_INT(st.ping_acks, 100000);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_ACK_FLOOD), 0);
@@ -1367,11 +1305,10 @@ static void case_112_provoked_rst_flood(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
   h2_script s;
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   int resets = 0, connerr = 0, last = 0;
   uint32_t answered = 1; /* the next stream to answer */
@@ -1379,7 +1316,7 @@ static void case_112_provoked_rst_flood(void) {
   for (int round = 0; round < 100 && last >= 0; round++) {
     while (h2_conn_open_streams(conn) < 300 && submit_get(conn, "/r") > 0) {
     }
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     last = answer_malformed(conn, &st, &answered, st.pings - acked);
     acked = st.pings;
     count_resets(conn, &resets, &connerr);
@@ -1389,7 +1326,7 @@ static void case_112_provoked_rst_flood(void) {
   CHECK_EQ_INT(connerr, 1);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_LOCAL_RESET_FLOOD), 1);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_MALFORMED_RESPONSE), 1025);
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   CHECK_EQ_INT(st.rst, 1024);
   CHECK_EQ_INT(st.goaway, 1);
   CHECK_EQ_INT(st.goaway_code, H2_ENHANCE_YOUR_CALM);
@@ -1413,20 +1350,20 @@ static void case_112_resets_paced_until_ping_ack(void) {
   for (int i = 0; i < 300; i++) CHECK_EQ_INT(submit_get(conn, "/r"), 2 * i + 1);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0, resets = 0, connerr = 0;
+  int resets = 0, connerr = 0;
   h2_script s;
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   CHECK_EQ_INT(st.max_headers_id, 511); /* 256 streams: the server's cap */
   uint32_t answered = 1;
   for (int round = 0; round < 3; round++) {
     CHECK(answer_malformed(conn, &st, &answered, 0) >= 0);
     count_resets(conn, &resets, &connerr);
     CHECK_EQ_INT(h2_conn_tick(conn, 60000 * (uint64_t)(round + 1)), 0);
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
   }
   CHECK_EQ_INT(resets, 256);
   CHECK_EQ_INT(st.rst, 256);
@@ -1437,13 +1374,13 @@ static void case_112_resets_paced_until_ping_ack(void) {
   /* The first ACK confirms the first reset; the PING sent then covers the
    * other 255, still above max_unconfirmed_resets (100). */
   CHECK(answer_malformed(conn, &st, &answered, 1) >= 0);
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   CHECK_EQ_INT(st.pings, 2);
   CHECK_EQ_INT(h2_conn_queued_streams(conn), 44);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_RESETS_PACED), 2);
   /* The second ACK confirms them all: the 44 waiting requests leave. */
   CHECK(answer_malformed(conn, &st, &answered, 1) >= 0);
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   CHECK_EQ_INT(h2_conn_queued_streams(conn), 0);
   CHECK_EQ_INT(st.max_headers_id, 599);
   CHECK_EQ_INT(connerr, 0);
@@ -1463,13 +1400,12 @@ static void case_113_priority_and_unknown_churn(void) {
     setup_one_get(conn);
     sent_stats st;
     memset(&st, 0, sizeof(st));
-    int preface = 0;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     h2_script s;
     script_init(&s);
     script_open_server(&s);
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
     script_free(&s);
     size_t peak = ta.peak_bytes, allocations = ta.allocations;
     /* 10,000 frames: exactly the bucket, for random stream ids. */
@@ -1481,8 +1417,8 @@ static void case_113_priority_and_unknown_churn(void) {
       if (kind == 0) script_frame(&s, H2_FRAME_PRIORITY, 0, sid, p, 5);
       else script_frame(&s, 0xfa, 0xff, sid, "unknown", 7);
     }
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
     CHECK(!h2_conn_is_closed(conn));
     CHECK_EQ_INT(ta.allocations, allocations);
     CHECK_EQ_INT(ta.peak_bytes, peak);
@@ -1495,7 +1431,7 @@ static void case_113_priority_and_unknown_churn(void) {
     raw_headers(&s, 1, 1, ":status", "200", NULL);
     CHECK_EQ_INT(h2_conn_recv(conn, s.bytes, s.length), H2_ERR_CONN_ENHANCE_YOUR_CALM);
     CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_GLITCH_FLOOD), 1);
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     CHECK_EQ_INT(st.goaway_code, H2_ENHANCE_YOUR_CALM);
     script_free(&s);
     h2_conn_del(conn);
@@ -1510,12 +1446,12 @@ static void case_113_priority_and_unknown_churn(void) {
   script_init(&s);
   script_open_server(&s);
   CHECK_EQ_INT(h2_conn_tick(conn, 1), 0);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   script_init(&s);
   for (int i = 0; i < 300; i++) script_frame(&s, 0xfa, 0, 0, NULL, 0);
   for (uint64_t t = 1; t <= 100; t++) { /* 100 s, 30,000 frames */
-    feed(conn, &s);
+    feed_script(conn, &s);
     CHECK_EQ_INT(h2_conn_tick(conn, 1 + t * 1000), 0);
   }
   CHECK(!h2_conn_is_closed(conn));
@@ -1539,16 +1475,15 @@ static void case_114_slow_loris(void) {
   setup_two_gets(conn);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   /* The server opens promptly (its SETTINGS and ACK), then trickles. */
   uint64_t now = 0;
   CHECK_EQ_INT(h2_conn_tick(conn, now), 0);
   h2_script s;
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
-  drain(conn, &st, &preface);
+  feed_script(conn, &s);
+  drain_output(conn, &st);
   CHECK_EQ_INT(h2_conn_next_deadline(conn), UINT64_MAX);
   script_free(&s);
   script_init(&s);
@@ -1587,10 +1522,10 @@ static void case_114_slow_loris(void) {
   script_init(&s);
   script_data(&s, 3, "x", 1, 0, 0);
   for (int i = 0; i < 1440; i++) {
-    feed(conn, &s);
+    feed_script(conn, &s);
     now += 60000;
     CHECK_EQ_INT(h2_conn_tick(conn, now), 0);
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     if (i == 10) peak = ta.peak_bytes;
   }
   CHECK_EQ_INT(ta.peak_bytes, peak);
@@ -1607,13 +1542,13 @@ static void case_114_slow_loris(void) {
   script_init(&s);
   script_settings(&s, script_no_settings, 0);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   script_init(&s);
   script_data(&s, 1, "x", 1, 0, 0);
   int rv = 0;
   for (now = 1000; now <= 20000 && rv == 0; now += 1000) {
-    feed(conn, &s);
+    feed_script(conn, &s);
     rv = h2_conn_tick(conn, now);
   }
   CHECK_EQ_INT(rv, H2_ERR_CONN_SETTINGS_TIMEOUT);
@@ -2024,14 +1959,13 @@ static void case_122_malformed_push_promise(void) {
   setup_one_get(conn);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   script_init(&s);
   script_settings(&s, script_no_settings, 0);
   for (uint32_t i = 0; i < 300; i++) script_push(&s, 1, 2 + 2 * i);
   response_using_push_entry(&s, 1);
-  feed(conn, &s);
-  drain(conn, &st, &preface);
+  feed_script(conn, &s);
+  drain_output(conn, &st);
   CHECK_EQ_INT(st.rst, 300);
   CHECK(!h2_conn_is_closed(conn));
   CHECK(ta.peak_bytes < 64 * 1024);

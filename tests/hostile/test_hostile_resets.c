@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_output.h"
 #include "h2_script.h"
 #include "hpack_block.h"
 #include "script_case.h"
@@ -336,37 +337,6 @@ static void case_48_pushed_response_after_refusal(void) {
 
 /* ---- Pacing ----------------------------------------------------------------- */
 
-typedef struct output_count {
-  int headers, rst, pings;
-} output_count;
-
-/* Drains the client's output and counts HEADERS, RST_STREAM and PINGs. */
-static void count_output(h2_conn *conn, output_count *n) {
-  h2_event ev[16];
-  while (h2_conn_poll(conn, ev, 16) > 0) {
-  }
-  const uint8_t *out;
-  size_t length;
-  while ((length = h2_conn_peek_output(conn, &out)) > 0) {
-    size_t at = 0;
-    if (length >= 24 && memcmp(out, "PRI * HTTP/2.0", 14) == 0) at = 24;
-    while (at + 9 <= length) {
-      h2_frame_header hd;
-      h2_frame_header_unpack(&hd, out + at);
-      n->headers += hd.type == H2_FRAME_HEADERS;
-      n->rst += hd.type == H2_FRAME_RST_STREAM;
-      n->pings += hd.type == H2_FRAME_PING && !(hd.flags & H2_FLAG_ACK) &&
-                  memcmp(out + at + 9, reset_ping, 8) == 0;
-      at += 9 + hd.length;
-    }
-    CHECK_EQ_INT(at, length);
-    h2_conn_consume_output(conn, length);
-  }
-}
-
-static void feed(h2_conn *conn, const h2_script *s) {
-  CHECK_EQ_INT(h2_conn_recv(conn, s->bytes, s->length), (int)s->length);
-}
 
 /* V21. An application cancelling in a loop (submit, cancel, submit, ...)
  * with max_unconfirmed_resets = 3: three streams leave and are reset;
@@ -384,43 +354,44 @@ static void case_v21_cancel_loop_is_paced(void) {
   h2_script s;
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
-  output_count n = {0};
-  count_output(conn, &n);
+  sent_stats n;
+  memset(&n, 0, sizeof(n));
+  drain_output(conn, &n);
   for (int i = 0; i < 10; i++) {
     int id = submit_get(conn, "/r");
     CHECK_EQ_INT(id, 2 * i + 1);
-    count_output(conn, &n);
+    drain_output(conn, &n);
     if (h2_conn_queued_streams(conn)) break;
     CHECK_EQ_INT(h2_conn_reset_stream(conn, (uint32_t)id, H2_CANCEL), 0);
-    count_output(conn, &n);
+    drain_output(conn, &n);
   }
-  CHECK_EQ_INT(n.headers, 3);
+  CHECK_EQ_INT(n.max_headers_id, 5); /* streams 1, 3, 5 left */
   CHECK_EQ_INT(n.rst, 3);
   CHECK_EQ_INT(n.pings, 1);
   CHECK_EQ_INT(h2_conn_queued_streams(conn), 1);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_RESETS_PACED), 1);
   /* An hour later, still waiting: only the acknowledgement releases it. */
   CHECK_EQ_INT(h2_conn_tick(conn, 3600 * 1000), 0);
-  count_output(conn, &n);
-  CHECK_EQ_INT(n.headers, 3);
+  drain_output(conn, &n);
+  CHECK_EQ_INT(n.max_headers_id, 5);
   CHECK_EQ_INT(h2_conn_queued_streams(conn), 1);
   /* The ACK confirms the first reset only (the PING left right after
    * it); the next PING covers the other two, which still hold. */
   script_init(&s);
   script_ping(&s, 1, reset_ping);
-  feed(conn, &s);
-  count_output(conn, &n);
+  feed_script(conn, &s);
+  drain_output(conn, &n);
   CHECK_EQ_INT(n.pings, 2);
-  CHECK_EQ_INT(n.headers, 4); /* 1 + 2 unconfirmed < 3: one slot */
+  CHECK_EQ_INT(n.max_headers_id, 7); /* 0 open + 2 unconfirmed < 3: stream 7 */
   CHECK_EQ_INT(h2_conn_queued_streams(conn), 0);
   /* The application's own PING may not use the reserved bytes. */
   CHECK_EQ_INT(h2_conn_ping(conn, (const uint8_t *)reset_ping), H2_ERR_INVALID_ARGUMENT);
   /* A second ACK, of the second PING: nothing unconfirmed is left. */
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
-  count_output(conn, &n);
+  drain_output(conn, &n);
   CHECK_EQ_INT(n.pings, 2);
   CHECK(h2_conn_can_submit(conn));
   h2_conn_del(conn);
@@ -442,21 +413,22 @@ static void case_v21_only_our_ack_confirms(void) {
   script_init(&s);
   script_open_server(&s);
   script_ping(&s, 1, reset_ping); /* nothing to confirm yet: a glitch */
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   CHECK_EQ_INT(submit_get(conn, "/a"), 1);
   CHECK_EQ_INT(h2_conn_reset_stream(conn, 1, H2_CANCEL), 0);
   CHECK_EQ_INT(h2_conn_ping(conn, (const uint8_t *)"app-ping"), 0);
   CHECK_EQ_INT(submit_get(conn, "/b"), 3);
-  output_count n = {0};
-  count_output(conn, &n);
-  CHECK_EQ_INT(n.headers, 1);
+  sent_stats n;
+  memset(&n, 0, sizeof(n));
+  drain_output(conn, &n);
+  CHECK_EQ_INT(n.max_headers_id, 1);
   script_init(&s);
   script_ping(&s, 1, "app-ping");
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
-  count_output(conn, &n);
-  CHECK_EQ_INT(n.headers, 1); /* still waiting */
+  drain_output(conn, &n);
+  CHECK_EQ_INT(n.max_headers_id, 1); /* still waiting */
   CHECK_EQ_INT(h2_conn_queued_streams(conn), 1);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_GLITCH_FLOOD), 0);
   h2_conn_del(conn);
