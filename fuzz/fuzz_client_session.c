@@ -4,8 +4,8 @@
  * server's output, in pieces the fuzzer chooses, interleaved with the
  * fuzzer's choice of output draining, event polling, clock ticks,
  * consumption, uploads and resets. After every step the invariants are
- * checked: memory within budget, windows within range, and no event for a
- * stream that already ended.
+ * checked: memory within budget, windows within range, reset pacing's
+ * books consistent, and no event for a stream that already ended.
  *
  * Input: byte 0 selects options; then operations, each an opcode byte and
  * its argument bytes (see `step`). Seeds: fuzz/corpus/client_session, made
@@ -75,6 +75,13 @@ typedef struct session {
   uint8_t ended[64]; /* per stream id / 2: an end event was seen */
   uint64_t now;
 } session;
+
+/* Reset pacing: resets covered by a PING only while that PING is out, and
+ * never more unconfirmed resets than streams were opened. */
+static void check_resets(const h2_conn *c) {
+  require(!c->resets_pinged || c->reset_ping_out);
+  require(h2_resets_unconfirmed(c) <= c->next_stream_id / 2);
+}
 
 static void check_windows(const h2_conn *c) {
   require(c->send_window <= H2_MAX_WINDOW_SIZE);
@@ -175,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     off += step(&s, data + off, size - off);
     require(s.mem.live <= MEMORY_BUDGET);
     if (!s.conn->failed) check_windows(s.conn);
+    check_resets(s.conn);
   }
   /* The end: everything reported, nothing left unfreed. */
   h2_conn_recv(s.conn, NULL, 0);

@@ -266,7 +266,12 @@ static int complete_block(h2_conn *conn, int status) {
   h2_header_list *list = b->list;
   b->list = NULL;
   if (b->promised_id) {
+    /* The server may already be sending the pushed response: remember the
+     * refused stream so those frames are ignored, not taken for frames on
+     * an idle stream. It took no slot of the server's concurrency limit
+     * (pushes count against ours), so the reset is not paced. */
     h2_events_return_list(conn, list);
+    h2_reset_remember(conn, b->promised_id);
     return h2_send_rst(conn, b->promised_id, H2_REFUSED_STREAM);
   }
   h2_stream *s = h2_stream_find(&conn->streams, b->stream_id);
@@ -307,12 +312,15 @@ static int block_target(h2_conn *conn, uint32_t id, int *discard) {
   *discard = 0;
   h2_stream *s = h2_stream_find(&conn->streams, id);
   if (s && !(s->flags & STREAM_QUEUED)) return 0;
+  if (!s && h2_conn_recently_reset(conn, id)) {
+    *discard = 1;
+    return 0;
+  }
   if ((id & 1) == 0)
     return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
                         "HEADERS on a server-initiated stream");
   if (!s && id < conn->next_stream_id) {
     *discard = 1;
-    if (h2_conn_recently_reset(conn, id)) return 0;
     return h2_conn_fail(conn, H2_ERR_CONN_STREAM_CLOSED,
                         "HEADERS on a stream the server already ended");
   }

@@ -113,6 +113,13 @@ typedef struct event_queue {
 
 /* ---- The connection ----------------------------------------------------- */
 
+/* A stream we reset, and the tick time of the reset or of the server's
+ * last frame for it (UINT64_MAX until the next tick stamps it). */
+typedef struct recent_reset {
+  uint32_t stream_id;
+  uint64_t at_ms;
+} recent_reset;
+
 typedef struct peer_settings {
   uint32_t header_table_size;
   uint32_t enable_push;
@@ -175,10 +182,19 @@ struct h2_conn {
   const char *detail;
   char detail_buf[160];
 
-  /* Streams we reset recently: frames the server had in flight for them
-   * are ignored quietly. A small ring, oldest overwritten. */
-  uint32_t recent_resets[64];
+  /* Streams we reset recently (options recent_reset_streams and
+   * recent_reset_ms): frames the server had in flight for them are
+   * ignored quietly. A ring, oldest overwritten. */
+  recent_reset *recent_resets;
   uint32_t recent_reset_next;
+  int recent_resets_unstamped; /* some entry waits for the next tick */
+  /* Reset pacing (conn_resets.c): resets not yet covered by a PING, those
+   * covered by the PING in flight, whether it is, and whether a free slot
+   * is being held for them (counted once per wait). */
+  uint32_t resets_unpinged;
+  uint32_t resets_pinged;
+  int reset_ping_out;
+  int resets_held;
   uint32_t pings_outstanding;
   uint32_t last_promised_id;
 
@@ -215,11 +231,37 @@ int h2_conn_glitch(h2_conn *conn);
  * stream ends with an event carrying `code`. */
 int h2_conn_stream_error(h2_conn *conn, h2_stream *s, int code,
                          const char *why);
-int h2_conn_recently_reset(const h2_conn *conn, uint32_t id);
 /* The response is complete (END_STREAM seen on a valid stream). */
 int h2_conn_remote_end(h2_conn *conn, h2_stream *s);
 /* Reports H2_EVENT_CLOSED when a GOAWAY'd connection has no streams. */
 void h2_conn_check_done(h2_conn *conn);
+
+/* conn_resets.c */
+extern const uint8_t h2_reset_ping_payload[8];
+int h2_resets_init(h2_conn *conn);
+void h2_resets_free(h2_conn *conn);
+/* Remembers a stream we reset (without sending anything). */
+void h2_reset_remember(h2_conn *conn, uint32_t id);
+/* Whether frames for a closed stream are ones the server had in flight
+ * when we reset it: the stream is among the last recent_reset_streams we
+ * reset, within recent_reset_ms of the reset or of its last frame (which
+ * restarts that period). */
+int h2_conn_recently_reset(h2_conn *conn, uint32_t id);
+/* Stamps resets and late frames since the last tick with its time. */
+void h2_resets_tick(h2_conn *conn);
+/* Sends RST_STREAM for a stream that had left (HEADERS sent), remembers
+ * it, and counts it against the server's concurrency until a PING sent
+ * after it is acknowledged. */
+int h2_reset_send(h2_conn *conn, uint32_t stream_id, uint32_t wire_code);
+/* Our resets the server has not confirmed yet. */
+uint32_t h2_resets_unconfirmed(const h2_conn *conn);
+/* A PING ACK arrived: 1 when it was the pacing PING's (the resets it
+ * covered are confirmed and waiting streams may start), 0 when it is the
+ * application's, or a fatal code. */
+int h2_reset_ping_acked(h2_conn *conn, const uint8_t *payload);
+/* Whether a new stream may start now: the server's concurrency limit,
+ * counting our unconfirmed resets, and max_unconfirmed_resets. */
+int h2_conn_has_slot(h2_conn *conn);
 
 /* conn_stream.c */
 int h2_stream_map_init(h2_conn *conn, stream_map *map);

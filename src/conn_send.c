@@ -171,8 +171,7 @@ static int activate(h2_conn *conn, h2_stream *s) {
 }
 
 int h2_activate_queued(h2_conn *conn) {
-  while (conn->queue_head &&
-         conn->active_streams < conn->peer.max_concurrent_streams) {
+  while (conn->queue_head && h2_conn_has_slot(conn)) {
     h2_stream *s = conn->queue_head;
     if (s->flags & STREAM_EXTENDED_CONNECT) {
       /* Wait for the server's SETTINGS to know whether it allows

@@ -48,9 +48,8 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
    * caller's fields; only one that must wait for a slot (or for the
    * server's SETTINGS, for extended CONNECT) keeps a copy. Requests leave
    * in submission order, which keeps stream ids rising on the wire. */
-  int now = !conn->queue_head &&
-            conn->active_streams < conn->peer.max_concurrent_streams &&
-            (!extended || conn->peer.received);
+  int now = !conn->queue_head && (!extended || conn->peer.received) &&
+            h2_conn_has_slot(conn);
   h2_stream *s = h2_stream_new(conn, conn->next_stream_id, user);
   if (!s) return H2_ERR_NOMEM;
   if (!now && !(s->request = h2_request_copy(conn, fields, count))) {
@@ -151,9 +150,8 @@ int h2_conn_reset_stream(h2_conn *conn, uint32_t stream_id, uint32_t wire_code) 
   /* A request that never left needs no RST_STREAM: it simply vanishes
    * (its id is skipped, which closes it implicitly). */
   if (!(s->flags & STREAM_QUEUED)) {
-    int rv = h2_send_rst(conn, stream_id, wire_code);
+    int rv = h2_reset_send(conn, stream_id, wire_code);
     if (rv) return rv;
-    conn->recent_resets[conn->recent_reset_next++ % 64] = stream_id;
   }
   if (conn->data_stream == s) conn->data_stream = NULL;
   h2_stream_close(conn, s);
@@ -171,7 +169,9 @@ int h2_conn_consume(h2_conn *conn, uint32_t stream_id, size_t length) {
 }
 
 int h2_conn_ping(h2_conn *conn, const uint8_t opaque[8]) {
-  if (!conn || !opaque) return H2_ERR_INVALID_ARGUMENT;
+  if (!conn || !opaque ||
+      memcmp(opaque, h2_reset_ping_payload, sizeof(h2_reset_ping_payload)) == 0)
+    return H2_ERR_INVALID_ARGUMENT;
   if (conn->failed) return conn->failed;
   h2_frame fr = {0};
   fr.hd.type = H2_FRAME_PING;

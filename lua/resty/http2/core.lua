@@ -52,6 +52,9 @@ typedef struct h2_conn_options {
   uint32_t settings_timeout_ms;
   uint32_t max_goaway_debug;
   uint32_t small_data_budget;
+  uint32_t max_unconfirmed_resets;
+  uint32_t recent_reset_streams;
+  uint32_t recent_reset_ms;
 } h2_conn_options;
 
 typedef struct h2_event {
