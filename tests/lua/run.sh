@@ -115,6 +115,9 @@ n=${H2_LUA_SEQUENTIAL:-10000}
 page "nginx h2c" "/t/client?server=nginx&port=$H2_PEER_NGINX_H2C&n=$n&docroot=$H2_PEERS_DOCROOT"
 page "h2o h2c" "/t/client?server=h2o&port=$H2_PEER_H2O_H2C&n=$n&docroot=$H2_PEERS_DOCROOT"
 page "nghttpd h2c" "/t/client?server=nghttpd&port=$H2_PEER_NGHTTPD_H2C&n=$n&docroot=$H2_PEERS_DOCROOT"
+for s in nginx:$H2_PEER_NGINX_TLS h2o:$H2_PEER_H2O_TLS nghttpd:$H2_PEER_NGHTTPD_TLS; do
+  page "${s%%:*} tls client" "/t/client?server=${s%%:*}-tls&port=${s#*:}&n=$n&docroot=$H2_PEERS_DOCROOT&tls=1&ca=$H2_PEERS_CA"
+done
 page "nginx trailers" "/t/fields?server=nginx&port=$H2_PEER_NGINX_H2C&path=/trailers/1k.bin&expect=trailers"
 page "nghttpd trailers" "/t/fields?server=nghttpd&port=$H2_PEER_NGHTTPD_TRAILERS_H2C&path=/1k.bin&expect=trailers"
 page "nginx goaway" "/t/goaway?port=$H2_PEER_NGINX_GOAWAY100_H2C&after=$H2_PEER_GOAWAY_AFTER"
