@@ -13,7 +13,7 @@ static const uint8_t client_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /* The memory of reset streams is scanned per late frame: keep it small. */
 #define MAX_RECENT_RESETS 4096u
 
-void h2_conn_options_init(h2_conn_options *o) {
+static void default_options(h2_conn_options *o) {
   memset(o, 0, sizeof(*o));
   o->struct_size = sizeof(*o);
   o->header_table_size = H2_HPACK_DEFAULT_TABLE_SIZE;
@@ -41,11 +41,21 @@ void h2_conn_options_init(h2_conn_options *o) {
   o->recent_reset_ms = 1000;
 }
 
+void h2_conn_options_init_sized(h2_conn_options *o, size_t size) {
+  if (!o || size < sizeof(uint32_t)) return;
+  h2_conn_options full;
+  default_options(&full);
+  size_t known = size < sizeof(full) ? size : sizeof(full);
+  memset(o, 0, size);
+  memcpy(o, &full, known);
+  o->struct_size = (uint32_t)known;
+}
+
 /* Takes the caller's options field by field up to the size its struct
  * had, so an older caller's shorter struct is read safely; zero fields
  * keep the defaults. */
 static void resolve_options(h2_conn_options *out, const h2_conn_options *in) {
-  h2_conn_options_init(out);
+  default_options(out);
   if (!in) return;
   size_t size = in->struct_size && in->struct_size < sizeof(*in)
                     ? in->struct_size : sizeof(*in);

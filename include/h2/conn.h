@@ -107,7 +107,15 @@ typedef struct h2_conn_options {
   uint32_t recent_reset_ms;
 } h2_conn_options;
 
-H2_EXPORT void h2_conn_options_init(h2_conn_options *options);
+/* Fills the options with the defaults. `size` is the size of the
+ * caller's struct (the macro below passes it): the library writes no more
+ * than that, so a caller built against an older, shorter struct is never
+ * written past, and struct_size records how much of it the library knows.
+ * Bindings that declare the struct themselves (LuaJIT's FFI) call this with
+ * their own sizeof. */
+H2_EXPORT void h2_conn_options_init_sized(h2_conn_options *options, size_t size);
+#define h2_conn_options_init(options) \
+  h2_conn_options_init_sized((options), sizeof(*(options)))
 
 /* ---- Lifecycle --------------------------------------------------------- */
 

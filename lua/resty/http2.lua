@@ -65,7 +65,7 @@ end
 
 local function new_conn(opts)
     local options = ffi.new("h2_conn_options")
-    lib.h2_conn_options_init(options)
+    lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
     -- Credit goes back to the server as the application reads the body
     -- (read_body), not as frames arrive: a slow reader holds the server
     -- back instead of growing a queue here.
