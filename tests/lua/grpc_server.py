@@ -74,15 +74,18 @@ def main():
         "SayHello": grpc.unary_unary_rpc_method_handler(
             say_hello, request_deserializer=None, response_serializer=None),
     })
+    # gRPC binds with SO_REUSEPORT by default, which would let this server
+    # share a port with a stale one and answer only some connections; a
+    # busy port must fail the start instead.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
-                         handlers=[handler])
+                         handlers=[handler], options=[("grpc.so_reuseport", 0)])
     with open(args.key, "rb") as f:
         key = f.read()
     with open(args.cert, "rb") as f:
         cert = f.read()
     credentials = grpc.ssl_server_credentials([(key, cert)])
-    # add_*_port returns 0 when it cannot bind; the caller must see that
-    # as a failure to start, not as a server that never answers.
+    # A port that cannot be bound (add_*_port raises, or returns 0 in older
+    # versions) must end the process: run.sh counts that as a failure.
     if server.add_insecure_port(f"127.0.0.1:{args.h2c}") == 0:
         sys.exit(f"grpc_server: cannot listen on 127.0.0.1:{args.h2c}")
     if server.add_secure_port(f"127.0.0.1:{args.tls}", credentials) == 0:
