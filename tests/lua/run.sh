@@ -93,7 +93,8 @@ CONF
 nginx -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
 nginx_pid=$!
 # The gRPC example's server (tests/lua/grpc_server.py, Debian's
-# python3-grpcio) starts beside nginx; run_grpc_pages says whether it came up.
+# python3-grpcio) starts beside nginx; the "grpc example" page below waits
+# for its "ready" line and counts a server that never came up as a failure.
 /usr/bin/python3 "$src/tests/lua/grpc_server.py" --h2c "$H2_PEER_LUA_GRPC_H2C" \
   --tls "$H2_PEER_LUA_GRPC_TLS" --cert "$H2_PEERS_CERTS/server.pem" \
   --key "$H2_PEERS_CERTS/server.key" >"$run/logs/grpc.out" 2>&1 &
