@@ -39,13 +39,30 @@ load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 events { worker_connections 256; }
 http {
     access_log off;
-    lua_package_path "$build/lua/?.lua;$src/lua/?.lua;$src/tests/lua/?.lua;/usr/share/lua/5.1/?.lua;;";
+    lua_package_path "$build/lua/?.lua;$src/lua/?.lua;$src/tests/lua/?.lua;$src/examples/lua/?.lua;/usr/share/lua/5.1/?.lua;;";
     lua_socket_log_errors off;
     server {
         listen 127.0.0.1:$harness_port;
         location = / { return 204; }
         location ~ ^/t/(\w+)\$ {
             content_by_lua_file $src/tests/lua/t_\$1.lua;
+        }
+        # The handlers of examples/lua (docs/lua-examples.md), with the
+        # upstream the test pages give in the query.
+        location = /example/grpc_hello {
+            content_by_lua_block {
+                require("grpc_unary").hello_handler(ngx.unescape_uri(ngx.var.arg_upstream))
+            }
+        }
+        location = /example/apns_push {
+            content_by_lua_block {
+                local a = ngx.req.get_uri_args()
+                require("apns_push").push_handler {
+                    base = a.base, topic = "com.example.app", pool = "apns-handler",
+                    tls = { server_name = "localhost", ca_file = a.ca,
+                            cert_file = a.cert, key_file = a.key },
+                }
+            }
         }
     }
     # mtls-begin: the harness's own servers (not in the installed-prefix copy).
@@ -69,9 +86,20 @@ http {
         ssl_certificate $H2_PEERS_CERTS/server.pem;
         ssl_certificate_key $H2_PEERS_CERTS/server.key;
         ssl_client_certificate $H2_PEERS_CA;
-        ssl_verify_client on;
-        location / { return 200 "client \$ssl_client_s_dn\n"; }
-        location = /slow { content_by_lua_block { ngx.sleep(2) ngx.say("late") } }
+        # "optional" so that /3/device/ can answer a client without a
+        # certificate the way APNs does (403); the other locations refuse
+        # it with 400, as "on" would.
+        ssl_verify_client optional;
+        location / {
+            if (\$ssl_client_verify != SUCCESS) { return 400 "no client certificate\n"; }
+            return 200 "client \$ssl_client_s_dn\n";
+        }
+        location = /slow {
+            if (\$ssl_client_verify != SUCCESS) { return 400 "no client certificate\n"; }
+            content_by_lua_block { ngx.sleep(2) ngx.say("late") }
+        }
+        # An APNs look-alike for the APNs example (tests/lua/apns_server.lua).
+        location /3/device/ { content_by_lua_file $src/tests/lua/apns_server.lua; }
     }
     # mtls-end
 }
@@ -82,7 +110,14 @@ CONF
 quirks_pid=$!
 nginx -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
 nginx_pid=$!
-trap 'kill "$nginx_pid" "$quirks_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+# The gRPC example's server (tests/lua/grpc_server.py, Debian's
+# python3-grpcio) starts beside nginx; the "grpc example" page below waits
+# for its "ready" line and counts a server that never came up as a failure.
+/usr/bin/python3 "$src/tests/lua/grpc_server.py" --h2c "$H2_PEER_LUA_GRPC_H2C" \
+  --tls "$H2_PEER_LUA_GRPC_TLS" --cert "$H2_PEERS_CERTS/server.pem" \
+  --key "$H2_PEERS_CERTS/server.key" >"$run/logs/grpc.out" 2>&1 &
+grpc_pid=$!
+trap 'kill "$nginx_pid" "$quirks_pid" "$grpc_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 100); do
   curl -s -o /dev/null "http://127.0.0.1:$harness_port/" && break
@@ -179,6 +214,35 @@ for s in nginx:$H2_PEER_NGINX_TLS h2o:$H2_PEER_H2O_TLS nghttpd:$H2_PEER_NGHTTPD_
   page "${s%%:*} tls lowlevel session" "/t/lowlevel?part=session&server=${s%%:*}-tls&port=${s#*:}&docroot=$H2_PEERS_DOCROOT&tls=1&ca=$H2_PEERS_CA"
 done
 
+# The examples of docs/lua-examples.md: the doc shows examples/lua/*.lua
+# verbatim (checked here), and these pages run those files against a real
+# gRPC server and the APNs look-alike of the mTLS port.
+if [ -z "$only" ] || [[ "examples doc" =~ $only ]]; then
+  if drift=$(/usr/bin/python3 "$src/tests/lua/check_examples_doc.py" "$src" 2>&1); then
+    echo "ok - examples doc: $drift"
+    passed=$((passed + 1))
+  else
+    echo "not ok - examples doc: $drift"
+    failed=$((failed + 1))
+  fi
+fi
+if [ -z "$only" ] || [[ "grpc example" =~ $only ]]; then
+  # A server that cannot start is a failure, never a skip.
+  for _ in $(seq 1 100); do
+    grep -qx ready "$run/logs/grpc.out" && break
+    kill -0 "$grpc_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if grep -qx ready "$run/logs/grpc.out"; then
+    page "grpc example" "/t/grpc?h2c=$H2_PEER_LUA_GRPC_H2C&tls=$H2_PEER_LUA_GRPC_TLS&ca=$H2_PEERS_CA"
+  else
+    echo "not ok - grpc example: the gRPC server did not start:"
+    tail -n 20 "$run/logs/grpc.out"
+    failed=$((failed + 1))
+  fi
+fi
+page "apns example" "/t/apns?port=$H2_PEER_LUA_MTLS_PORT&ca=$H2_PEERS_CA&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
+
 # After the install step, lua_package_path naming the installed directory
 # is all nginx needs: a second nginx (H2_PEER_LUA_INSTALLED_PORT) sees nothing else.
 if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1; then
@@ -190,7 +254,7 @@ if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1
       "$run/nginx.conf" >"$run/nginx-installed.conf"
   nginx -p "$run/" -c "$run/nginx-installed.conf" -e "$run/logs/error-installed.log" &
   installed_pid=$!
-  trap 'kill "$nginx_pid" "$quirks_pid" "$installed_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
+  trap 'kill "$nginx_pid" "$quirks_pid" "$grpc_pid" "$installed_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$H2_PEER_LUA_INSTALLED_PORT/" && break
     sleep 0.1
