@@ -214,10 +214,11 @@ static int body_short(const h2_stream *s, const response_info *info,
 
 /* Interim responses count toward the header budget together (RFC 9113
  * 10.5.1): many small 1xx blocks must not add up to an unbounded amount. */
-static int interim_over_budget(h2_conn *conn, h2_stream *s,
+static int interim_over_budget(h2_conn *conn, stream_extra *x,
                                const h2_header_list *list) {
-  s->interim_bytes += h2_header_list_size(list);
-  return s->interim_bytes > conn->opt.max_header_list_size;
+  uint64_t bytes = (uint64_t)x->interim_bytes + h2_header_list_size(list);
+  x->interim_bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+  return bytes > conn->opt.max_header_list_size;
 }
 
 static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
@@ -232,12 +233,19 @@ static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
     why = "interim response with a content-length";
   if (!why && end_stream && body_short(s, &info, trailers))
     why = "response body shorter than its content-length";
-  if (!why && !trailers && info.status < 200 && interim_over_budget(conn, s, list)) {
+  /* The interim counters live in the stream's extra parts, which only
+   * streams that get 1xx responses need. */
+  if (!why && !trailers && info.status < 200 && !h2_stream_extra(conn, s)) {
+    h2_events_return_list(conn, list);
+    return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
+  }
+  if (!why && !trailers && info.status < 200 &&
+      interim_over_budget(conn, s->extra, list)) {
     conn->counters[H2_COUNTER_HEADER_LIST_TOO_LARGE]++;
     why = "interim responses exceed the header budget";
   }
   if (!why && !trailers && info.status < 200 &&
-      ++s->interim_count > conn->opt.max_interim_responses) {
+      ++s->extra->interim_count > conn->opt.max_interim_responses) {
     conn->counters[H2_COUNTER_INTERIM_FLOOD]++;
     h2_events_return_list(conn, list);
     return h2_conn_stream_error(conn, s, H2_ERR_STREAM_ENHANCE_YOUR_CALM,

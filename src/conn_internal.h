@@ -40,24 +40,35 @@ typedef struct stream_request {
   uint8_t *bytes;
 } stream_request;
 
+/* The parts of a stream that only some streams need: a request waiting
+ * for a concurrency slot, a request body being sent, trailers, interim
+ * responses. A plain GET that leaves at once never allocates them, which
+ * keeps the cost of each of many open streams small. */
+typedef struct stream_extra {
+  stream_request *request;  /* fields until HEADERS leaves */
+  stream_request *trailers; /* trailer fields until they leave */
+  /* Request body waiting to be framed. */
+  uint8_t *send_buf;
+  size_t send_start, send_end, send_capacity;
+  struct h2_stream *next_queued;  /* FIFO of streams awaiting a slot */
+  struct h2_stream *next_sending; /* round robin of streams with DATA */
+  uint32_t interim_count;   /* 1xx responses seen */
+  uint32_t interim_bytes;   /* their header-list size, summed (saturating) */
+} stream_extra;
+
+/* Windows are 32-bit: RFC 9113 bounds them by 2^31 - 1 above, and a send
+ * window can fall at most that far below zero (section 6.9.2), so every
+ * update is computed in 64 bits and checked before it is stored. */
 typedef struct h2_stream {
   uint32_t id;
   uint32_t flags;
   void *user;
-  int64_t send_window;      /* may go negative after a SETTINGS change */
-  int64_t recv_window;      /* what the server may still send us */
+  int32_t send_window;      /* may go negative after a SETTINGS change */
+  int32_t recv_window;      /* what the server may still send us */
   uint32_t recv_unacked;    /* consumed bytes not yet returned by update */
-  uint32_t interim_count;   /* 1xx responses seen */
-  uint64_t interim_bytes;   /* their header-list size, summed */
   int64_t content_length;   /* -1 when absent */
   uint64_t data_received;
-  /* Request body waiting to be framed. */
-  uint8_t *send_buf;
-  size_t send_start, send_end, send_capacity;
-  stream_request *request;  /* fields until HEADERS leaves */
-  stream_request *trailers; /* trailer fields until they leave */
-  struct h2_stream *next_queued;  /* FIFO of streams awaiting a slot */
-  struct h2_stream *next_sending; /* round robin of streams with DATA */
+  stream_extra *extra;      /* NULL until one of its parts is needed */
 } h2_stream;
 
 /* Open-addressing map from stream id to stream. */
@@ -232,6 +243,13 @@ int h2_stream_map_put(h2_conn *conn, stream_map *map, h2_stream *s);
 void h2_stream_map_remove(stream_map *map, uint32_t id);
 h2_stream *h2_stream_new(h2_conn *conn, uint32_t id, void *user);
 void h2_stream_free(h2_conn *conn, h2_stream *s);
+/* The stream's rarely needed parts, allocated on first use; NULL when
+ * memory runs out. */
+stream_extra *h2_stream_extra(h2_conn *conn, h2_stream *s);
+/* Request body bytes the stream holds, not yet framed. */
+static inline size_t h2_stream_body_pending(const h2_stream *s) {
+  return s->extra ? s->extra->send_end - s->extra->send_start : 0;
+}
 /* Ends a stream: removes it from every list and the map and frees it. */
 void h2_stream_close(h2_conn *conn, h2_stream *s);
 stream_request *h2_request_copy(h2_conn *conn, const h2_header *fields,

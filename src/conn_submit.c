@@ -53,7 +53,8 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
             (!extended || conn->peer.received);
   h2_stream *s = h2_stream_new(conn, conn->next_stream_id, user);
   if (!s) return H2_ERR_NOMEM;
-  if (!now && !(s->request = h2_request_copy(conn, fields, count))) {
+  if (!now && (!h2_stream_extra(conn, s) ||
+               !(s->extra->request = h2_request_copy(conn, fields, count)))) {
     h2_stream_free(conn, s);
     return H2_ERR_NOMEM;
   }
@@ -85,25 +86,25 @@ static h2_stream *writable_stream(h2_conn *conn, uint32_t stream_id, int *rv) {
   return s;
 }
 
-static int append_body(h2_conn *conn, h2_stream *s, const uint8_t *data,
+static int append_body(h2_conn *conn, stream_extra *x, const uint8_t *data,
                        size_t length) {
-  if (s->send_start && s->send_start == s->send_end) s->send_start = s->send_end = 0;
-  if (s->send_capacity - s->send_end < length) {
-    size_t pending = s->send_end - s->send_start;
-    if (s->send_start) memmove(s->send_buf, s->send_buf + s->send_start, pending);
-    s->send_start = 0;
-    s->send_end = pending;
-    size_t capacity = s->send_capacity ? s->send_capacity : 16384;
+  if (x->send_start && x->send_start == x->send_end) x->send_start = x->send_end = 0;
+  if (x->send_capacity - x->send_end < length) {
+    size_t pending = x->send_end - x->send_start;
+    if (x->send_start) memmove(x->send_buf, x->send_buf + x->send_start, pending);
+    x->send_start = 0;
+    x->send_end = pending;
+    size_t capacity = x->send_capacity ? x->send_capacity : 16384;
     while (capacity - pending < length) capacity *= 2;
-    if (capacity != s->send_capacity) {
-      uint8_t *buf = h2_realloc(conn->alloc, s->send_buf, capacity);
+    if (capacity != x->send_capacity) {
+      uint8_t *buf = h2_realloc(conn->alloc, x->send_buf, capacity);
       if (!buf) return H2_ERR_NOMEM;
-      s->send_buf = buf;
-      s->send_capacity = capacity;
+      x->send_buf = buf;
+      x->send_capacity = capacity;
     }
   }
-  memcpy(s->send_buf + s->send_end, data, length);
-  s->send_end += length;
+  memcpy(x->send_buf + x->send_end, data, length);
+  x->send_end += length;
   conn->send_buffered += length;
   return 0;
 }
@@ -115,11 +116,15 @@ int h2_conn_submit_data(h2_conn *conn, uint32_t stream_id, const uint8_t *data,
   int rv;
   h2_stream *s = writable_stream(conn, stream_id, &rv);
   if (!s) return rv;
+  /* Body, or the END_STREAM that ends it, goes through the round robin,
+   * whose link is in the extra parts. */
+  stream_extra *x = h2_stream_extra(conn, s);
+  if (!x) return H2_ERR_NOMEM;
   size_t room = conn->opt.max_send_buffer > conn->send_buffered
                     ? conn->opt.max_send_buffer - conn->send_buffered : 0;
   size_t accepted = length < room ? length : room;
   if (accepted > INT32_MAX) accepted = INT32_MAX;
-  if (accepted && (rv = append_body(conn, s, data, accepted))) return rv;
+  if (accepted && (rv = append_body(conn, x, data, accepted))) return rv;
   if (accepted < length) {
     if (!(s->flags & STREAM_WANTS_WRITABLE)) conn->writers_waiting++;
     s->flags |= STREAM_WANTS_WRITABLE;
@@ -137,8 +142,10 @@ int h2_conn_submit_trailers(h2_conn *conn, uint32_t stream_id,
   if (!s) return rv;
   const char *reason;
   if ((rv = h2_validate_trailer_fields(fields, count, &reason))) return rv;
-  s->trailers = h2_request_copy(conn, fields, count);
-  if (!s->trailers) return H2_ERR_NOMEM;
+  stream_extra *x = h2_stream_extra(conn, s);
+  if (!x) return H2_ERR_NOMEM;
+  x->trailers = h2_request_copy(conn, fields, count);
+  if (!x->trailers) return H2_ERR_NOMEM;
   s->flags |= STREAM_TRAILERS_PENDING | STREAM_BODY_ENDING;
   h2_stream_send_list_add(conn, s);
   return 0;

@@ -94,7 +94,9 @@ int h2_hpack_encoder_new(h2_hpack_encoder **enc, uint32_t table_cap,
  * connection) costs only its own struct. */
 static int reserve(h2_hpack_encoder *e) {
   if (e->bucket_mask) return 0;
-  uint32_t slots = e->cap / H2_HPACK_ENTRY_OVERHEAD + 1, entries = 1;
+  /* Entries take 32 bytes at least and are evicted before one is added,
+   * so a table of `cap` bytes never holds more than cap / 32 of them. */
+  uint32_t slots = e->cap / H2_HPACK_ENTRY_OVERHEAD, entries = 1;
   while (entries < slots) entries <<= 1;
   uint32_t buckets = entries * 2;
   if (chain_init(e->alloc, &e->by_name, buckets, entries) ||
