@@ -12,36 +12,66 @@
 
 /* ---- Field validation (RFC 9113 8.2, 8.3) ------------------------------- */
 
-/* Name characters: lowercase tokens; ':' only as the first character of
- * a pseudo-header, checked by the caller. */
-static int valid_name_char(uint8_t c) {
-  /* The token punctuation !#$%&'*+-.^_`|~ as bit masks over 32..95 and
-   * 96..127: a name check is on every field of every message. */
-  static const uint64_t punct_low = 0xc000000000006cfaull;
-  static const uint64_t punct_high = 0x50000001ull;
-  if (c >= 'a' && c <= 'z') return 1;
-  if (c >= '0' && c <= '9') return 1;
-  if (c >= 32 && c < 96) return (int)((punct_low >> (c - 32)) & 1);
-  if (c >= 96 && c < 128) return (int)((punct_high >> (c - 96)) & 1);
-  return 0;
-}
+/* Name characters: lowercase tokens (RFC 9110 5.6.2, without uppercase);
+ * ':' only as the first character of a pseudo-header, checked by the
+ * caller. 1 marks a character a name may not hold. Names are checked on
+ * every field of every message: a load and an OR per byte, no branch. */
+static const uint8_t bad_name_char[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
 
 static int valid_name(const uint8_t *name, uint32_t length, int *pseudo) {
   *pseudo = length > 0 && name[0] == ':';
   if (length == (uint32_t)*pseudo) return 0;
-  for (uint32_t i = (uint32_t)*pseudo; i < length; i++)
-    if (!valid_name_char(name[i])) return 0;
-  return 1;
+  unsigned bad = 0;
+  for (uint32_t i = (uint32_t)*pseudo; i < length; i++) bad |= bad_name_char[name[i]];
+  return !bad;
 }
 
-/* Values: no NUL, CR or LF, and no leading or trailing space or tab. */
+/* Non-zero when a byte of x equals the byte repeated in `pattern`: the
+ * classic zero-byte test on x ^ pattern, exact as a yes-or-no answer. */
+static uint64_t has_byte(uint64_t x, uint64_t pattern) {
+  uint64_t y = x ^ pattern;
+  return (y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull;
+}
+
+static int forbidden_in_word(const uint8_t *p) {
+  uint64_t x;
+  memcpy(&x, p, sizeof(x));
+  return (has_byte(x, 0) | has_byte(x, 0x0d0d0d0d0d0d0d0dull) |
+          has_byte(x, 0x0a0a0a0a0a0a0a0aull)) != 0;
+}
+
+/* Values: no NUL, CR or LF, and no leading or trailing space or tab.
+ * Eight bytes at a time; the last word may overlap the one before. */
 static int valid_value(const uint8_t *v, uint32_t length) {
-  if (length && (v[0] == ' ' || v[0] == '\t' || v[length - 1] == ' ' ||
-                 v[length - 1] == '\t'))
+  if (!length) return 1;
+  if (v[0] == ' ' || v[0] == '\t' || v[length - 1] == ' ' ||
+      v[length - 1] == '\t')
     return 0;
-  for (uint32_t i = 0; i < length; i++)
-    if (v[i] == 0 || v[i] == '\r' || v[i] == '\n') return 0;
-  return 1;
+  if (length < 8) {
+    for (uint32_t i = 0; i < length; i++)
+      if (v[i] == 0 || v[i] == '\r' || v[i] == '\n') return 0;
+    return 1;
+  }
+  for (uint32_t i = 0; i + 8 < length; i += 8)
+    if (forbidden_in_word(v + i)) return 0;
+  return !forbidden_in_word(v + length - 8);
 }
 
 static int name_is(const h2_header *f, const char *name) {
