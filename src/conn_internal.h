@@ -122,6 +122,23 @@ typedef struct event_queue {
   size_t spare_count, spare_capacity;
 } event_queue;
 
+/* ---- The request memo (conn_request_memo.c) ------------------------------ */
+
+/* The last request's fields (copied), what checking them found, and the
+ * HPACK block they were encoded to, if that block may be sent again. */
+typedef struct request_memo {
+  h2_header *fields;     /* `count` fields, their bytes right after them */
+  size_t count;
+  size_t area_capacity;  /* bytes allocated at `fields` */
+  uint32_t stream_flags; /* STREAM_IS_HEAD and STREAM_EXTENDED_CONNECT */
+  uint64_t list_size;    /* the RFC 9113 size of the header list */
+  int valid;
+  int has_block;
+  uint8_t *block;
+  size_t block_length, block_capacity;
+  uint64_t block_version; /* the encoder version the block goes with */
+} request_memo;
+
 /* ---- The connection ----------------------------------------------------- */
 
 typedef struct peer_settings {
@@ -205,6 +222,7 @@ struct h2_conn {
   size_t out_start, out_end, out_capacity;
 
   event_queue events;
+  request_memo memo;
   uint64_t counters[H2_COUNTER_COUNT];
 };
 
@@ -258,6 +276,25 @@ void h2_request_free(h2_conn *conn, stream_request *r);
 void h2_stream_queue_push(h2_conn *conn, h2_stream *s);
 void h2_stream_send_list_add(h2_conn *conn, h2_stream *s);
 
+/* conn_request_memo.c */
+void h2_request_memo_free(h2_conn *conn);
+/* Whether the fields are, byte for byte and flag for flag, the remembered
+ * ones (which passed every check). */
+int h2_request_memo_matches(const h2_conn *conn, const h2_header *fields,
+                            size_t count);
+/* Remembers valid fields and what checking them found; forgets the block.
+ * Fails silently (the memo is then empty): it only saves work. */
+void h2_request_memo_remember(h2_conn *conn, const h2_header *fields,
+                              size_t count, uint32_t stream_flags,
+                              uint64_t list_size);
+/* The remembered fields' block if the encoder is still at the version it
+ * was encoded at, else NULL. */
+const uint8_t *h2_request_memo_block(const h2_conn *conn, size_t *length);
+/* Keeps the block the remembered fields were just encoded to at `version`,
+ * an encoding that left the encoder's version unchanged. */
+void h2_request_memo_keep_block(h2_conn *conn, const uint8_t *block,
+                                size_t length, uint64_t version);
+
 /* conn_events.c */
 int h2_events_init(h2_conn *conn);
 void h2_events_free(h2_conn *conn);
@@ -299,9 +336,10 @@ int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
                     size_t count, int end_stream);
 int h2_activate_queued(h2_conn *conn);
 /* Sends a request's HEADERS (the stream has its slot); failing to encode
- * them fails the connection. */
+ * them fails the connection. `memoized`: the fields are the request memo's,
+ * whose block may then be reused or kept. */
 void h2_send_request_headers(h2_conn *conn, h2_stream *s, const h2_header *f,
-                             size_t count);
+                             size_t count, int memoized);
 int h2_fill_output(h2_conn *conn);
 int h2_credit_connection(h2_conn *conn, uint64_t bytes);
 int h2_credit_stream(h2_conn *conn, h2_stream *s, uint64_t bytes);

@@ -13,6 +13,7 @@
 
 #include "conn_internal.h"
 #include "byte_order.h"
+#include "hpack_encoder_internal.h"
 
 /* How much body is framed ahead of the caller draining the output. */
 #define OUTPUT_BATCH (64 * 1024)
@@ -134,8 +135,16 @@ static int frame_block(h2_conn *conn, uint32_t stream_id, const uint8_t *block,
   return 0;
 }
 
-int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
-                    size_t count, int end_stream) {
+/* Encodes fields into a block (on the stack when small) and frames it.
+ * `memoized`: the fields are the request memo's; their block is reused
+ * when the encoder's state allows, and kept when encoding left the state
+ * as it found it. */
+static int encode_and_frame(h2_conn *conn, uint32_t stream_id,
+                            const h2_header *f, size_t count, int end_stream,
+                            int memoized) {
+  size_t length;
+  const uint8_t *kept = memoized ? h2_request_memo_block(conn, &length) : NULL;
+  if (kept) return frame_block(conn, stream_id, kept, length, end_stream);
   size_t bound = h2_hpack_encode_bound(conn->encoder, f, count);
   uint8_t stack_block[2048];
   uint8_t *block = stack_block;
@@ -143,21 +152,27 @@ int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
     block = h2_malloc(conn->alloc, bound);
     if (!block) return H2_ERR_NOMEM;
   }
-  int length = h2_hpack_encode(conn->encoder, f, count, block, bound);
-  int rv = length < 0 ? length
-                      : frame_block(conn, stream_id, block, (size_t)length,
-                                    end_stream);
+  uint64_t version = h2_hpack_encoder_version(conn->encoder);
+  int rv = h2_hpack_encode(conn->encoder, f, count, block, bound);
+  if (rv >= 0 && memoized && version == h2_hpack_encoder_version(conn->encoder))
+    h2_request_memo_keep_block(conn, block, (size_t)rv, version);
+  if (rv >= 0) rv = frame_block(conn, stream_id, block, (size_t)rv, end_stream);
   if (block != stack_block) h2_free(conn->alloc, block);
   return rv;
 }
 
+int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
+                    size_t count, int end_stream) {
+  return encode_and_frame(conn, stream_id, f, count, end_stream, 0);
+}
+
 void h2_send_request_headers(h2_conn *conn, h2_stream *s, const h2_header *f,
-                             size_t count) {
+                             size_t count, int memoized) {
   int end_stream = (s->flags & STREAM_BODY_ENDING) && !h2_stream_body_pending(s) &&
                    !(s->flags & STREAM_TRAILERS_PENDING);
   s->flags &= ~(uint32_t)STREAM_QUEUED;
   conn->active_streams++;
-  if (h2_send_headers(conn, s->id, f, count, end_stream)) {
+  if (encode_and_frame(conn, s->id, f, count, end_stream, memoized)) {
     h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory sending HEADERS");
     return;
   }
@@ -171,7 +186,7 @@ void h2_send_request_headers(h2_conn *conn, h2_stream *s, const h2_header *f,
 static int activate(h2_conn *conn, h2_stream *s) {
   stream_request *r = s->extra->request;
   s->extra->request = NULL;
-  h2_send_request_headers(conn, s, r->fields, r->count);
+  h2_send_request_headers(conn, s, r->fields, r->count, 0);
   h2_request_free(conn, r);
   return conn->failed;
 }

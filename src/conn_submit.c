@@ -31,17 +31,38 @@ static int is_head(const h2_header *fields, size_t count) {
   return 0;
 }
 
+/* Checks a request's fields and finds what the stream needs to know of
+ * them; a request identical to the remembered one was checked already. */
+static int examine_request(h2_conn *conn, const h2_header *fields,
+                           size_t count, uint32_t *stream_flags,
+                           uint64_t *list_size) {
+  if (h2_request_memo_matches(conn, fields, count)) {
+    *stream_flags = conn->memo.stream_flags;
+    *list_size = conn->memo.list_size;
+    return 0;
+  }
+  const char *reason;
+  int rv = h2_validate_request_fields(fields, count, &reason);
+  if (rv) return rv;
+  *list_size = header_list_size(fields, count);
+  *stream_flags = (is_head(fields, count) ? STREAM_IS_HEAD : 0) |
+                  (has_protocol(fields, count) ? STREAM_EXTENDED_CONNECT : 0);
+  h2_request_memo_remember(conn, fields, count, *stream_flags, *list_size);
+  return 0;
+}
+
 int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
                            size_t count, int end_stream, void *user) {
   if (!conn || (count && !fields)) return H2_ERR_INVALID_ARGUMENT;
   if (!h2_conn_can_submit(conn)) return H2_ERR_CONNECTION_GOING_AWAY;
-  const char *reason;
-  int rv = h2_validate_request_fields(fields, count, &reason);
+  uint32_t stream_flags;
+  uint64_t list_size;
+  int rv = examine_request(conn, fields, count, &stream_flags, &list_size);
   if (rv) return rv;
-  if (header_list_size(fields, count) > conn->peer.max_header_list_size)
+  if (list_size > conn->peer.max_header_list_size)
     return H2_ERR_HEADER_LIST_TOO_LARGE;
   /* Extended CONNECT (RFC 8441) only once the server has said yes. */
-  int extended = has_protocol(fields, count);
+  int extended = (stream_flags & STREAM_EXTENDED_CONNECT) != 0;
   if (extended && conn->peer.received && conn->peer.enable_connect_protocol != 1)
     return H2_ERR_INVALID_STATE;
   /* A request that can leave at once is encoded straight from the
@@ -63,14 +84,14 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
     return H2_ERR_NOMEM;
   }
   conn->next_stream_id += 2;
-  if (is_head(fields, count)) s->flags |= STREAM_IS_HEAD;
-  if (extended) s->flags |= STREAM_EXTENDED_CONNECT;
+  s->flags |= stream_flags;
   if (end_stream) s->flags |= STREAM_BODY_ENDING;
   int id = (int)s->id;
   /* The request is accepted from here on: if sending its HEADERS fails,
    * the connection fails and the stream reports that through its events
-   * (and is freed then), so the id is returned either way. */
-  if (now) h2_send_request_headers(conn, s, fields, count);
+   * (and is freed then), so the id is returned either way. The fields are
+   * the memo's when it holds any: examine_request made sure. */
+  if (now) h2_send_request_headers(conn, s, fields, count, conn->memo.valid);
   else h2_stream_queue_push(conn, s);
   return id;
 }
