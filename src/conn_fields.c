@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conn_internal.h"
+#include "hpack_decoder_internal.h"
 
 /* ---- Field validation (RFC 9113 8.2, 8.3) ------------------------------- */
 
@@ -251,11 +252,29 @@ static int interim_over_budget(h2_conn *conn, stream_extra *x,
   return bytes > conn->opt.max_header_list_size;
 }
 
+/* What the checks that depend on the fields alone say: `known` when the
+ * block was answered from the response memo, else what checking them
+ * finds; a one-frame block that passes is offered to the memo. */
+static const char *check_fields(h2_conn *conn, const h2_header_list *list,
+                                int trailers, const response_info *known,
+                                response_info *info) {
+  if (known) {
+    *info = *known;
+    return NULL;
+  }
+  const char *why = check_response(list, trailers, info);
+  const field_block *b = &conn->block;
+  if (!why && b->whole)
+    h2_response_memo_note(conn, b->whole, b->whole_length, b->decoder_version,
+                          trailers, list, info->status, info->content_length);
+  return why;
+}
+
 static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
-                           int end_stream) {
+                           int end_stream, const response_info *known) {
   response_info info;
   int trailers = (s->flags & STREAM_FINAL_HEADERS) != 0;
-  const char *why = check_response(list, trailers, &info);
+  const char *why = check_fields(conn, list, trailers, known, &info);
   if (!why && trailers && !end_stream) why = "trailers without END_STREAM";
   if (!why && !trailers && info.status < 200 && end_stream)
     why = "interim response with END_STREAM";
@@ -324,7 +343,7 @@ static int complete_block(h2_conn *conn, int status) {
                                 status ? "response header list too large"
                                        : "HEADERS depends on its own stream");
   }
-  return deliver_headers(conn, s, list, b->end_stream);
+  return deliver_headers(conn, s, list, b->end_stream, NULL);
 }
 
 /* Feeds a fragment to the decoder. */
@@ -341,9 +360,11 @@ static int decode_fragment(h2_conn *conn, const h2_frame *fr) {
 
 /* Where a block's fields go: a list for a live response, nowhere for a
  * stream we reset or closed (decoded only to keep HPACK in sync). */
-static int block_target(h2_conn *conn, uint32_t id, int *discard) {
+static int block_target(h2_conn *conn, uint32_t id, int *discard,
+                        h2_stream **live) {
   *discard = 0;
   h2_stream *s = h2_stream_find(&conn->streams, id);
+  *live = s;
   if (s && !(s->flags & STREAM_QUEUED)) return 0;
   if ((id & 1) == 0)
     return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
@@ -358,12 +379,36 @@ static int block_target(h2_conn *conn, uint32_t id, int *discard) {
                       "HEADERS on a stream we never opened");
 }
 
+/* A live response's block in one frame may be one the memo knows: then it
+ * is delivered from there, without decoding (the decoder's state would
+ * not change). Returns 1 when it was, 0 when it must be decoded, or the
+ * connection's failure. */
+static int answer_from_memo(h2_conn *conn, h2_stream *s, const h2_frame *fr) {
+  field_block *b = &conn->block;
+  b->whole = fr->payload;
+  b->whole_length = fr->payload_length;
+  b->decoder_version = h2_hpack_decoder_version(conn->decoder);
+  int trailers = (s->flags & STREAM_FINAL_HEADERS) != 0;
+  response_info info;
+  int rv = h2_response_memo_lookup(conn, fr->payload, fr->payload_length,
+                                   trailers, b->list, &info.status,
+                                   &info.content_length);
+  if (rv < 0) return h2_conn_fail(conn, rv, "out of memory");
+  if (!rv) return 0;
+  b->open = 0;
+  h2_header_list *list = b->list;
+  b->list = NULL;
+  rv = deliver_headers(conn, s, list, b->end_stream, &info);
+  return rv ? rv : 1;
+}
+
 int h2_block_begin(h2_conn *conn, const h2_frame *fr, uint32_t promised,
                    int stream_error) {
   field_block *b = &conn->block;
   int discard = 1;
+  h2_stream *s = NULL;
   if (!promised) {
-    int rv = block_target(conn, fr->hd.stream_id, &discard);
+    int rv = block_target(conn, fr->hd.stream_id, &discard, &s);
     if (rv) return rv;
   }
   memset(b, 0, sizeof(*b));
@@ -376,6 +421,10 @@ int h2_block_begin(h2_conn *conn, const h2_frame *fr, uint32_t promised,
   if (!discard) {
     b->list = h2_events_take_list(conn);
     if (!b->list) return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
+    if (!stream_error && (fr->hd.flags & H2_FLAG_END_HEADERS)) {
+      int rv = answer_from_memo(conn, s, fr);
+      if (rv) return rv < 0 ? rv : 0;
+    }
   }
   return decode_fragment(conn, fr);
 }

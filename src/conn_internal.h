@@ -101,6 +101,12 @@ typedef struct field_block {
   uint32_t continuations;
   uint64_t compressed;   /* bytes of block fragment so far */
   h2_header_list *list;  /* NULL when the block is only decoded */
+  /* A block of one frame, for the response memo: its bytes (valid until
+   * the block completes, within the same frame) and the decoder version
+   * before it. */
+  const uint8_t *whole;
+  uint32_t whole_length;
+  uint64_t decoder_version;
 } field_block;
 
 /* ---- Events ------------------------------------------------------------- */
@@ -138,6 +144,26 @@ typedef struct request_memo {
   size_t block_length, block_capacity;
   uint64_t block_version; /* the encoder version the block goes with */
 } request_memo;
+
+/* ---- The response memo (conn_response_memo.c) ---------------------------- */
+
+/* Larger blocks are rarely repeated whole (cookies, per-response ids). */
+#define MEMO_MAX_BLOCK 128u
+
+/* One field block's bytes as they came, the HPACK decoder version they were
+ * decoded at, and (once they came twice) the fields they decoded to and
+ * what the response checks found in them. */
+typedef struct response_memo {
+  uint8_t block[MEMO_MAX_BLOCK];
+  uint32_t block_length;
+  int block_valid;
+  int trailers;             /* the block was checked as trailers */
+  uint64_t decoder_version;
+  h2_header_list *fields;   /* owned; valid when fields_valid */
+  int fields_valid;
+  int status;
+  int64_t content_length;   /* -1 when absent */
+} response_memo;
 
 /* ---- The connection ----------------------------------------------------- */
 
@@ -223,6 +249,7 @@ struct h2_conn {
 
   event_queue events;
   request_memo memo;
+  response_memo response_memo;
   uint64_t counters[H2_COUNTER_COUNT];
 };
 
@@ -294,6 +321,23 @@ const uint8_t *h2_request_memo_block(const h2_conn *conn, size_t *length);
  * an encoding that left the encoder's version unchanged. */
 void h2_request_memo_keep_block(h2_conn *conn, const uint8_t *block,
                                 size_t length, uint64_t version);
+
+/* conn_response_memo.c */
+void h2_response_memo_free(h2_conn *conn);
+/* When a one-frame block equals the remembered one (bytes, decoder version,
+ * checked as trailers or not) and its fields are kept: copies them into the
+ * empty list `out`, sets what the checks found and returns 1. Returns 0
+ * when the block must be decoded, H2_ERR_NOMEM when the copy failed. */
+int h2_response_memo_lookup(h2_conn *conn, const uint8_t *block,
+                            uint32_t length, int trailers, h2_header_list *out,
+                            int *status, int64_t *content_length);
+/* A one-frame block was decoded (starting at decoder version
+ * `version_before`) and its fields passed the response checks: remembers
+ * its bytes, and its fields when the same bytes came before. */
+void h2_response_memo_note(h2_conn *conn, const uint8_t *block, uint32_t length,
+                           uint64_t version_before, int trailers,
+                           const h2_header_list *fields, int status,
+                           int64_t content_length);
 
 /* conn_events.c */
 int h2_events_init(h2_conn *conn);
