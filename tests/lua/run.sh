@@ -33,13 +33,13 @@ daemon off;
 master_process off;
 worker_processes 1;
 pid $run/nginx.pid;
-error_log $run/logs/error.log warn;
+error_log $run/logs/error.log ${H2_LUA_LOG_LEVEL:-warn};
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 events { worker_connections 256; }
 http {
     access_log off;
-    lua_package_path "$build/lua/?.lua;$src/lua/?.lua;/usr/share/lua/5.1/?.lua;;";
+    lua_package_path "$build/lua/?.lua;$src/lua/?.lua;$src/tests/lua/?.lua;/usr/share/lua/5.1/?.lua;;";
     lua_socket_log_errors off;
     server {
         listen 127.0.0.1:$harness_port;
@@ -48,6 +48,17 @@ http {
             content_by_lua_file $src/tests/lua/t_\$1.lua;
         }
     }
+    # mtls-begin: h2 over TLS for clients with a certificate of the test CA.
+    server {
+        listen 127.0.0.1:$H2_PEER_LUA_MTLS_PORT ssl http2;
+        ssl_certificate $H2_PEERS_CERTS/server.pem;
+        ssl_certificate_key $H2_PEERS_CERTS/server.key;
+        ssl_client_certificate $H2_PEERS_CA;
+        ssl_verify_client on;
+        location / { return 200 "client \$ssl_client_s_dn\n"; }
+        location = /slow { content_by_lua_block { ngx.sleep(2) ngx.say("late") } }
+    }
+    # mtls-end
 }
 CONF
 
@@ -89,14 +100,60 @@ page "nghttpd h2c" "/t/client?server=nghttpd&port=$H2_PEER_NGHTTPD_H2C&n=$n&docr
 page "nginx trailers" "/t/fields?server=nginx&port=$H2_PEER_NGINX_H2C&path=/trailers/1k.bin&expect=trailers"
 page "nghttpd trailers" "/t/fields?server=nghttpd&port=$H2_PEER_NGHTTPD_TRAILERS_H2C&path=/1k.bin&expect=trailers"
 page "nginx goaway" "/t/goaway?port=$H2_PEER_NGINX_GOAWAY100_H2C&after=$H2_PEER_GOAWAY_AFTER"
+tls_common="docroot=$H2_PEERS_DOCROOT&ca=$H2_PEERS_CA"
+page "nginx threads" "/t/threads?server=nginx&port=$H2_PEER_NGINX_H2C&docroot=$H2_PEERS_DOCROOT"
+page "h2o threads" "/t/threads?server=h2o&port=$H2_PEER_H2O_H2C&docroot=$H2_PEERS_DOCROOT"
+page "nghttpd threads" "/t/threads?server=nghttpd&port=$H2_PEER_NGHTTPD_H2C&docroot=$H2_PEERS_DOCROOT"
+page "nginx tls threads" "/t/threads?server=nginx&port=$H2_PEER_NGINX_TLS&tls=1&$tls_common"
+
+# The worker pool (resty.http2.pool).
+pool_page() { page "$1 pool $2" "/t/pool?case=$2&server=$1&port=$3&docroot=$H2_PEERS_DOCROOT&ca=$H2_PEERS_CA${4:-}"; }
+pool_page nginx basic "$H2_PEER_NGINX_H2C"
+pool_page h2o basic "$H2_PEER_H2O_H2C"
+pool_page nghttpd basic "$H2_PEER_NGHTTPD_H2C"
+pool_page nginx basic "$H2_PEER_NGINX_TLS" "&tls=1"
+pool_page h2o basic "$H2_PEER_H2O_TLS" "&tls=1"
+pool_page nginx full "$H2_PEER_NGINX_MAXSTREAMS10_H2C"
+pool_page nginx goaway "$H2_PEER_NGINX_GOAWAY100_H2C"
+pool_page nginx goaway "$H2_PEER_NGINX_GOAWAY100_TLS" "&tls=1"
+pool_page nginx idle "$H2_PEER_NGINX_H2C"
+pool_page harness timeout "$H2_PEER_LUA_MTLS_PORT" "&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
+# Many clients of nginx at once, each request handled through the pool.
+clients=60
+if [ -z "$only" ] || [[ "nginx pool one" =~ $only ]]; then
+  seq 1 "$clients" | xargs -P 30 -I{} curl -s --max-time 60 \
+    "http://127.0.0.1:$harness_port/t/pool?case=one&server=nginx&port=$H2_PEER_NGINX_H2C&docroot=$H2_PEERS_DOCROOT" \
+    >"$run/pool-one.out"
+  one_ok=$(grep -c '^ok - ' "$run/pool-one.out" || true)
+  if [ "$one_ok" -eq "$clients" ]; then
+    echo "ok - nginx pool: $clients concurrent client requests served through the pool"
+    passed=$((passed + 1))
+  else
+    echo "not ok - nginx pool: $one_ok of $clients concurrent client requests succeeded"
+    grep -v '^ok - \|^done' "$run/pool-one.out" | head -5
+    failed=$((failed + 1))
+  fi
+  pool_page nginx stats "$H2_PEER_NGINX_H2C" "&n=$clients"
+fi
+page "nginx tls" "/t/tls?server=nginx&port=$H2_PEER_NGINX_TLS&$tls_common&mtls=$H2_PEER_LUA_MTLS_PORT&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
+page "h2o tls" "/t/tls?server=h2o&port=$H2_PEER_H2O_TLS&$tls_common"
+page "nghttpd tls" "/t/tls?server=nghttpd&port=$H2_PEER_NGHTTPD_TLS&$tls_common&wronghost=$H2_PEER_NGHTTPD_WRONGHOST_TLS&untrusted=$H2_PEER_NGHTTPD_UNTRUSTED_TLS&untrusted_ca=$H2_PEERS_UNTRUSTED_CA"
 for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
+done
+
+# The low-level modules (resty.http2.frame, .hpack, .protocol, .stream):
+# the codecs alone, then a protocol.session against each server.
+page "lowlevel codec" "/t/lowlevel?part=codec"
+for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C nghttpd:$H2_PEER_NGHTTPD_H2C; do
+  page "${s%%:*} lowlevel session" "/t/lowlevel?part=session&server=${s%%:*}&port=${s#*:}&docroot=$H2_PEERS_DOCROOT"
 done
 
 # After the install step, lua_package_path naming the installed directory
 # is all nginx needs: a second nginx (H2_PEER_LUA_INSTALLED_PORT) sees nothing else.
 if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1; then
-  sed -e "s|listen 127.0.0.1:$harness_port;|listen 127.0.0.1:$H2_PEER_LUA_INSTALLED_PORT;|" \
+  sed -e '/# mtls-begin/,/# mtls-end/d' \
+      -e "s|listen 127.0.0.1:$harness_port;|listen 127.0.0.1:$H2_PEER_LUA_INSTALLED_PORT;|" \
       -e "s|lua_package_path .*|lua_package_path \"$run/prefix/share/lua/5.1/?.lua;/usr/share/lua/5.1/?.lua\";|" \
       -e "s|pid $run/nginx.pid;|pid $run/nginx-installed.pid;|" \
       -e "s|error_log $run/logs/error.log|error_log $run/logs/error-installed.log|" \
