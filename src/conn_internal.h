@@ -143,6 +143,7 @@ typedef struct request_memo {
   uint8_t *block;
   size_t block_length, block_capacity;
   uint64_t block_version; /* the encoder version the block goes with */
+  uint32_t misses;        /* requests in a row that differed from it */
 } request_memo;
 
 /* ---- The response memo (conn_response_memo.c) ---------------------------- */
@@ -306,11 +307,13 @@ void h2_stream_send_list_add(h2_conn *conn, h2_stream *s);
 /* conn_request_memo.c */
 void h2_request_memo_free(h2_conn *conn);
 /* Whether the fields are, byte for byte and flag for flag, the remembered
- * ones (which passed every check). */
-int h2_request_memo_matches(const h2_conn *conn, const h2_header *fields,
+ * ones (which passed every check); a match restarts the count of misses. */
+int h2_request_memo_matches(h2_conn *conn, const h2_header *fields,
                             size_t count);
 /* Remembers valid fields and what checking them found; forgets the block.
- * Fails silently (the memo is then empty): it only saves work. */
+ * Fails silently (the memo is then empty): it only saves work. After a few
+ * different requests in a row it only empties the memo, but for one
+ * request in sixteen. */
 void h2_request_memo_remember(h2_conn *conn, const h2_header *fields,
                               size_t count, uint32_t stream_flags,
                               uint64_t list_size);

@@ -30,9 +30,15 @@ void h2_request_memo_free(h2_conn *conn) {
   memset(m, 0, sizeof(*m));
 }
 
-int h2_request_memo_matches(const h2_conn *conn, const h2_header *fields,
+/* After this many different requests in a row the memo is refreshed only
+ * once every MEMO_RETRY_PERIOD requests: a client whose requests all
+ * differ pays for a comparison, not for a copy each time. */
+#define MEMO_MISSES_BEFORE_BACKOFF 2u
+#define MEMO_RETRY_PERIOD 16u
+
+int h2_request_memo_matches(h2_conn *conn, const h2_header *fields,
                             size_t count) {
-  const request_memo *m = &conn->memo;
+  request_memo *m = &conn->memo;
   if (!m->valid || m->count != count) return 0;
   for (size_t i = 0; i < count; i++) {
     const h2_header *a = &m->fields[i], *b = &fields[i];
@@ -44,6 +50,7 @@ int h2_request_memo_matches(const h2_conn *conn, const h2_header *fields,
         (a->value_length && memcmp(a->value, b->value, a->value_length) != 0))
       return 0;
   }
+  m->misses = 0;
   return 1;
 }
 
@@ -64,6 +71,9 @@ void h2_request_memo_remember(h2_conn *conn, const h2_header *fields,
   request_memo *m = &conn->memo;
   m->valid = 0;
   m->has_block = 0;
+  m->misses++;
+  if (m->misses > MEMO_MISSES_BEFORE_BACKOFF && m->misses % MEMO_RETRY_PERIOD)
+    return;
   size_t bytes = count * sizeof(h2_header);
   for (size_t i = 0; i < count; i++)
     bytes += (size_t)fields[i].name_length + fields[i].value_length;

@@ -245,6 +245,36 @@ static void test_trailers_retire_block(void) {
   CHECK_EQ_INT(ta.live_bytes, 0);
 }
 
+/* Requests that keep differing make the memo back off (it stops copying
+ * them); once one request repeats, the memo picks it up again within a
+ * retry period. Every block stays exact throughout. */
+static void test_backoff_and_recovery(void) {
+  test_alloc ta;
+  test_alloc_init(&ta);
+  h2_conn *conn = new_connection(&ta);
+  REQUIRE(conn != NULL);
+  server_view v;
+  view_init(&v);
+  int id = 1;
+  for (int i = 0; i < 40; i++, id += 2) {
+    const h2_header *f = i % 2 ? request_b : request_a;
+    size_t n = i % 2 ? COUNT(request_b) : COUNT(request_a);
+    submit(conn, f, n, id);
+    expect_request(conn, &v, f, n);
+  }
+  CHECK(!block_kept(conn));
+  CHECK(conn->memo.misses > 16);
+  for (int i = 0; i < 20; i++, id += 2) {
+    submit(conn, request_a, COUNT(request_a), id);
+    expect_request(conn, &v, request_a, COUNT(request_a));
+  }
+  CHECK(block_kept(conn));
+  CHECK_EQ_INT(conn->memo.misses, 0);
+  view_free(&v);
+  h2_conn_del(conn);
+  CHECK_EQ_INT(ta.live_bytes, 0);
+}
+
 /* An invalid request is refused every time, whatever came before it, and
  * does not disturb the memo of the valid one. */
 static void test_invalid_request_not_remembered(void) {
@@ -273,4 +303,5 @@ static void test_invalid_request_not_remembered(void) {
 TEST_MAIN("conn_request_memo", TEST_CASE(test_repeated_request_reuses_block),
           TEST_CASE(test_table_size_change_retires_block),
           TEST_CASE(test_queued_requests), TEST_CASE(test_trailers_retire_block),
+          TEST_CASE(test_backoff_and_recovery),
           TEST_CASE(test_invalid_request_not_remembered))
