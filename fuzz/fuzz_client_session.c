@@ -89,8 +89,9 @@ static void check_windows(const h2_conn *c) {
   for (uint32_t i = 0; i <= c->streams.mask; i++) {
     const h2_stream *s = h2_stream_map_at(&c->streams, i);
     if (!s) continue;
-    require(s->send_window <= H2_MAX_WINDOW_SIZE);
-    require(s->send_window >= -(int64_t)H2_MAX_WINDOW_SIZE);
+    /* Stream windows are 32-bit: compare them as signed 64-bit values. */
+    require((int64_t)s->send_window <= (int64_t)H2_MAX_WINDOW_SIZE);
+    require((int64_t)s->send_window >= -(int64_t)H2_MAX_WINDOW_SIZE);
     require(s->recv_window >= 0);
   }
 }

@@ -149,6 +149,8 @@ void h2_conn_del(h2_conn *conn) {
   h2_resets_free(conn);
   h2_hpack_decoder_del(conn->decoder);
   h2_hpack_encoder_del(conn->encoder);
+  h2_request_memo_free(conn);
+  h2_response_memo_free(conn);
   h2_free(conn->alloc, conn->payload);
   h2_free(conn->alloc, conn->out);
   h2_free(conn->alloc, conn);

@@ -105,12 +105,14 @@ static int begin_data(h2_conn *conn) {
     s = NULL;
   }
   if (s) {
-    s->recv_window -= hd->length;
-    if (s->recv_window < 0) {
+    int64_t window = (int64_t)s->recv_window - hd->length;
+    if (window < 0) {
       conn->counters[H2_COUNTER_FLOW_CONTROL_VIOLATION]++;
       h2_conn_stream_error(conn, s, H2_ERR_STREAM_FLOW_CONTROL,
                            "DATA beyond the stream window");
       s = NULL;
+    } else {
+      s->recv_window = (int32_t)window;
     }
   }
   if (hd->length == 0 && !(hd->flags & H2_FLAG_END_STREAM)) {
@@ -392,11 +394,12 @@ static int apply_initial_window(h2_conn *conn, uint32_t value) {
   for (uint32_t i = 0; i <= conn->streams.mask; i++) {
     h2_stream *s = h2_stream_map_at(&conn->streams, i);
     if (!s) continue;
-    s->send_window += delta;
-    if (s->send_window > H2_MAX_WINDOW_SIZE)
+    int64_t window = s->send_window + delta;
+    if (window > H2_MAX_WINDOW_SIZE)
       return h2_conn_fail(conn, H2_ERR_CONN_FLOW_CONTROL,
                           "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window");
-    if (delta > 0 && s->send_window > 0 && s->send_end > s->send_start)
+    s->send_window = (int32_t)window;
+    if (delta > 0 && s->send_window > 0 && h2_stream_body_pending(s))
       h2_stream_send_list_add(conn, s);
   }
   return 0;
@@ -501,11 +504,12 @@ static int handle_window_update(h2_conn *conn, const h2_frame *fr) {
   int fatal;
   h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "WINDOW_UPDATE");
   if (!s) return fatal ? fatal : closed_stream_control(conn, fr->hd.stream_id);
-  if (s->send_window + fr->value > H2_MAX_WINDOW_SIZE)
+  int64_t window = (int64_t)s->send_window + fr->value;
+  if (window > H2_MAX_WINDOW_SIZE)
     return h2_conn_stream_error(conn, s, H2_ERR_STREAM_FLOW_CONTROL,
                                 "WINDOW_UPDATE overflows a stream window");
-  s->send_window += fr->value;
-  if (s->send_window > 0 && (s->send_end > s->send_start ||
+  s->send_window = (int32_t)window;
+  if (s->send_window > 0 && (h2_stream_body_pending(s) ||
                              ((s->flags & STREAM_BODY_ENDING) &&
                               !(s->flags & STREAM_LOCAL_CLOSED))))
     h2_stream_send_list_add(conn, s);

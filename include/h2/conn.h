@@ -247,7 +247,9 @@ H2_EXPORT int h2_conn_reset_stream(h2_conn *conn, uint32_t stream_id,
                                    uint32_t wire_code);
 
 /* Manual flow-control mode: the application has taken `length` bytes of
- * the stream's body, so the server may send that many more. */
+ * the stream's body, so the server may send that many more. Credit that
+ * would raise the stream's window past 2^31 - 1 (more than the server was
+ * ever allowed to send) is capped there. */
 H2_EXPORT int h2_conn_consume(h2_conn *conn, uint32_t stream_id,
                               size_t length);
 

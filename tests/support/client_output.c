@@ -55,3 +55,11 @@ void drain_output(h2_conn *conn, sent_stats *st) {
 void feed_script(h2_conn *conn, const h2_script *s) {
   CHECK_EQ_INT(h2_conn_recv(conn, s->bytes, s->length), (int)s->length);
 }
+
+void confirm_resets(h2_conn *conn) {
+  h2_script s;
+  script_init(&s);
+  script_ping(&s, 1, "libh2rst");
+  feed_script(conn, &s);
+  script_free(&s);
+}

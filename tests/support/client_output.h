@@ -28,5 +28,8 @@ void count_sent(const uint8_t *p, size_t n, sent_stats *st);
 void drain_output(h2_conn *conn, sent_stats *st);
 /* Feeds a whole script in one h2_conn_recv, which must take all of it. */
 void feed_script(h2_conn *conn, const h2_script *s);
+/* Plays a server acknowledging the PING the client sends after its
+ * RST_STREAMs (reset pacing): the slots of those streams free up. */
+void confirm_resets(h2_conn *conn);
 
 #endif /* H2_TEST_CLIENT_OUTPUT_H */
