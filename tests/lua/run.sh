@@ -161,6 +161,10 @@ page "nginx threads" "/t/threads?server=nginx&port=$H2_PEER_NGINX_H2C&docroot=$H
 page "h2o threads" "/t/threads?server=h2o&port=$H2_PEER_H2O_H2C&docroot=$H2_PEERS_DOCROOT"
 page "nghttpd threads" "/t/threads?server=nghttpd&port=$H2_PEER_NGHTTPD_H2C&docroot=$H2_PEERS_DOCROOT"
 page "nginx tls threads" "/t/threads?server=nginx&port=$H2_PEER_NGINX_TLS&tls=1&$tls_common"
+# A server allowing 10 streams: the other requests of the 100 threads wait
+# in the core for a slot (MAX_CONCURRENT_STREAMS honoured, none refused).
+page "nginx max-10-streams threads" "/t/threads?server=nginx-max10&port=$H2_PEER_NGINX_MAXSTREAMS10_H2C&docroot=$H2_PEERS_DOCROOT&settings_first=1"
+page "nghttpd max-10-streams threads" "/t/threads?server=nghttpd-max10&port=$H2_PEER_NGHTTPD_MAXSTREAMS10_H2C&docroot=$H2_PEERS_DOCROOT&settings_first=1"
 
 # The worker pool (resty.http2.pool).
 pool_page() { page "$1 pool $2" "/t/pool?case=$2&server=$1&port=$3&docroot=$H2_PEERS_DOCROOT&ca=$H2_PEERS_CA${4:-}"; }
