@@ -51,7 +51,7 @@ int h2_conn_get_stream(const h2_conn *conn, uint32_t stream_id,
   info->state = stream_state(s);
   info->send_window = s->send_window;
   info->recv_window = s->recv_window;
-  info->send_buffered = s->send_end - s->send_start;
+  info->send_buffered = h2_stream_body_pending(s);
   return 0;
 }
 
@@ -84,6 +84,8 @@ int h2_conn_open_window(h2_conn *conn, uint32_t stream_id,
     return H2_ERR_INVALID_ARGUMENT;
   int rc = h2_send_window_update(conn, stream_id, increment);
   if (rc < 0) return rc;
-  s->recv_window += increment;
+  /* window_has_room kept the sum within 2^31 - 1: it fits the 32-bit
+   * stream window. */
+  s->recv_window = (int32_t)((int64_t)s->recv_window + increment);
   return 0;
 }

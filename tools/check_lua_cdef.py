@@ -33,6 +33,12 @@ def strip_comments(text):
     return re.sub(r"//[^\n]*", " ", text)
 
 
+def strip_macros(text):
+    """Drops preprocessor lines, continuations included: a function-like
+    macro (h2_conn_options_init) is not a prototype the FFI can call."""
+    return re.sub(r"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", " ", text, flags=re.M)
+
+
 def normalize(text):
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r"\s*([(),;*{}\[\]])\s*", r"\1", text)
@@ -75,7 +81,7 @@ def cdef_blocks():
 def main():
     headers = ""
     for h in sorted((ROOT / "include/h2").glob("*.h")):
-        headers += strip_comments(h.read_text()) + "\n"
+        headers += strip_macros(strip_comments(h.read_text())) + "\n"
     headers = headers.replace("H2_EXPORT", "")
     c_structs, c_protos = dict(structs(headers)), dict(prototypes(headers))
     problems = []

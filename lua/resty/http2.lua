@@ -85,7 +85,7 @@ local conn_out = ffi.new("h2_conn *[1]")
 
 local function new_conn(opts)
     local options = conn_options
-    lib.h2_conn_options_init(options)
+    lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
     -- Credit goes back to the server as the application reads the body
     -- (read_body), not as frames arrive: a slow reader holds the server
     -- back instead of growing a queue here.

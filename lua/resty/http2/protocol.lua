@@ -128,7 +128,7 @@ local conn_out = ffi.new("h2_conn *[1]")
 
 local function new_conn(preread_size, max_concurrent_stream, max_frame_size)
     local options = ffi.new("h2_conn_options")
-    lib.h2_conn_options_init(options)
+    lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
     if preread_size then
         options.initial_window_size = preread_size
     end

@@ -42,7 +42,7 @@ typedef struct h2_tls_options {
   const char *alpn;
 } h2_tls_options;
 
-void h2_tls_options_init(h2_tls_options *options);
+void h2_tls_options_init_sized(h2_tls_options *options, size_t size);
 int h2_tls_context_new(h2_tls_context **ctx,
                        const h2_tls_options *options,
                        const h2_allocator *alloc, char *detail,
@@ -103,7 +103,7 @@ local function context_for(opts)
         return ctx
     end
     local options = ffi.new("h2_tls_options")
-    lib.h2_tls_options_init(options)
+    lib.h2_tls_options_init_sized(options, ffi.sizeof(options))
     if opts.verify == false then
         options.flags = TLS_INSECURE
     end
