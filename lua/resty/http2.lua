@@ -31,6 +31,12 @@ local _M = { _VERSION = "0.1" }
 local mt = { __index = _M }
 
 local EVENT_BATCH = 64
+-- Each stream's receive window when the caller gives no preread_size (the
+-- seed's default was 65535). At 64 KiB a large body stalls for a
+-- WINDOW_UPDATE round trip every 32 KiB; 256 KiB keeps the server sending
+-- while the reader reads. Unread data stays bounded: by this per stream,
+-- and by the core's connection window (8 MiB) for the whole session.
+local DEFAULT_STREAM_WINDOW = 262144
 local BODY_CHUNK = 65536
 local MANUAL_FLOW_CONTROL = 0x1 -- H2_CONN_MANUAL_FLOW_CONTROL
 -- A light thread waiting for another one's read wakes at least this often
@@ -40,6 +46,15 @@ local READER_WAIT = 1
 
 -- Sessions parked by client:keepalive(key), picked up by http2.new{key=}.
 local parked = {}
+
+-- One event array and one output pointer serve every session of the
+-- worker: a batch of events is polled and handled to the end without
+-- yielding (the handlers do no I/O), and a peeked output pointer is used
+-- before the send that may yield, so no two sessions ever hold them at
+-- once. A fresh connection per request then costs no 4 KiB array.
+local shared_events = ffi.new("h2_event[?]", EVENT_BATCH)
+local shared_output = ffi.new("const uint8_t *[1]")
+local u8_ptr = ffi.typeof("const uint8_t *")
 
 -- The request fields the seed silently drops (connection-specific in
 -- HTTP/2, RFC 9113 section 8.2.2).
@@ -63,28 +78,30 @@ local function now_ms()
     return os.time() * 1000
 end
 
+-- The options and the out-pointer of h2_conn_client_new, reused: the core
+-- copies the options, and nothing yields between filling and reading them.
+local conn_options = ffi.new("h2_conn_options")
+local conn_out = ffi.new("h2_conn *[1]")
+
 local function new_conn(opts)
-    local options = ffi.new("h2_conn_options")
+    local options = conn_options
     lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
     -- Credit goes back to the server as the application reads the body
     -- (read_body), not as frames arrive: a slow reader holds the server
     -- back instead of growing a queue here.
     options.flags = MANUAL_FLOW_CONTROL
-    if opts.preread_size then
-        options.initial_window_size = opts.preread_size
-    end
+    options.initial_window_size = opts.preread_size or DEFAULT_STREAM_WINDOW
     if opts.max_concurrent_stream then
         options.max_concurrent_streams = opts.max_concurrent_stream
     end
     if opts.max_frame_size then
         options.max_frame_size = opts.max_frame_size
     end
-    local out = ffi.new("h2_conn *[1]")
-    local rc = lib.h2_conn_client_new(out, options, nil)
+    local rc = lib.h2_conn_client_new(conn_out, options, nil)
     if rc < 0 then
         return nil, core.strerror(rc)
     end
-    return ffi.gc(out[0], lib.h2_conn_del)
+    return ffi.gc(conn_out[0], lib.h2_conn_del)
 end
 
 local function check_options(opts)
@@ -151,8 +168,8 @@ function _M.new(opts)
         flushing = false,
         waiting = 0,
         streams = {},
-        events = ffi.new("h2_event[?]", EVENT_BATCH),
-        output = ffi.new("const uint8_t *[1]"),
+        events = shared_events,
+        output = shared_output,
         settings_received = false,
         goaway_received = false,
         goaway_sent = false,
@@ -193,6 +210,23 @@ local function flush_now(self)
         end
         lib.h2_conn_consume_output(conn, n)
     end
+end
+
+-- The one frame whose sending can wait: the ACK of the server's SETTINGS.
+-- The server goes on without it, so it leaves with whatever the session
+-- sends next (a request, a WINDOW_UPDATE, the GOAWAY of close(), or the
+-- flush of keepalive()) instead of costing a send of its own: a fresh
+-- connection per request then makes two sends instead of three. Anything
+-- else queued (two ACKs, PING ACKs, WINDOW_UPDATEs) is sent at once.
+local SETTINGS_ACK = "\0\0\0\4\1\0\0\0\0"
+
+local function flush_unless_settings_ack(self)
+    local out = self.output
+    local n = lib.h2_conn_peek_output(self.conn, out)
+    if n == 0 or (n == 9 and ffi_string(out[0], 9) == SETTINGS_ACK) then
+        return true
+    end
+    return flush_now(self)
 end
 
 -- Has what the core queued sent: here, or, when the connection belongs to
@@ -263,8 +297,17 @@ stream_events[core.EVENT_INFORMATIONAL] = function(self, stream, ev)
 end
 
 stream_events[core.EVENT_DATA] = function(self, stream, ev)
-    if ev.length > 0 then
-        push_body(stream, ffi_string(ev.data, ev.length))
+    local length = ev.length
+    if length > 0 then
+        -- An unpadded DATA frame's event covers the whole frame payload that
+        -- read_frame received as a Lua string: that string is the body
+        -- piece, no copy made.
+        local payload = self.frame_payload
+        if payload and length == #payload and ev.data == ffi_cast(u8_ptr, payload) then
+            push_body(stream, payload)
+        else
+            push_body(stream, ffi_string(ev.data, length))
+        end
     end
 end
 
@@ -338,6 +381,11 @@ local function dispatch_events(self)
                     handler(self, ev)
                 end
             end
+        end
+        -- A short batch was all there was (the handlers add no events):
+        -- no need for another poll to hear "none".
+        if n < EVENT_BATCH then
+            return true
         end
     end
 end
@@ -434,7 +482,7 @@ local function pump(self, stream)
 end
 
 function read_frame(self)
-    local ok, err = flush_now(self)
+    local ok, err = flush_unless_settings_ack(self)
     if not ok then
         return connection_lost(self, err)
     end
@@ -453,7 +501,13 @@ function read_frame(self)
         end
     end
     local conn = self.conn
-    lib.h2_conn_tick(conn, now_ms())
+    -- The clock moves once per turn of nginx's event loop (ngx.now() is
+    -- cached): frames read in the same turn need no tick of their own.
+    local now = now_ms()
+    if now ~= self.ticked_ms then
+        self.ticked_ms = now
+        lib.h2_conn_tick(conn, now)
+    end
     lib.h2_conn_recv(conn, head, 9)
     -- DATA events point into `payload`: it stays referenced (a local) until
     -- the events have been copied out below.
@@ -461,11 +515,13 @@ function read_frame(self)
         -- (A zero length would tell the core the server closed.)
         lib.h2_conn_recv(conn, payload, length)
     end
+    self.frame_payload = payload
     ok, err = dispatch_events(self)
+    self.frame_payload = nil
     if not ok then
         return nil, err
     end
-    return flush_now(self)
+    return flush_unless_settings_ack(self)
 end
 
 -- Requests ------------------------------------------------------------------
@@ -491,6 +547,12 @@ local function method_is_connect(headers)
     return false
 end
 
+-- The h2_header array requests are built in, grown when a request has more
+-- fields: the core encodes (or copies) them during h2_conn_submit_request,
+-- and nothing yields between building the array and that call.
+local request_fields = ffi.new("h2_header[?]", 32)
+local request_fields_size = 32
+
 -- The request's fields as an h2_header array, plus the Lua strings it
 -- points to (kept referenced by the caller for the duration of the call).
 local function build_fields(headers)
@@ -505,7 +567,11 @@ local function build_fields(headers)
             return nil, "missing pseudo-header " .. required[i]
         end
     end
-    local fields = ffi.new("h2_header[?]", #headers)
+    if #headers > request_fields_size then
+        request_fields_size = #headers
+        request_fields = ffi.new("h2_header[?]", request_fields_size)
+    end
+    local fields = request_fields
     local anchors, count = {}, 0
     for i = 1, #headers do
         local h = headers[i]
@@ -821,6 +887,10 @@ end
 function _M.keepalive(self, key)
     if self.closed or self.goaway_sent or self.goaway_received
        or lib.h2_conn_is_closed(self.conn) ~= 0 then
+        return
+    end
+    -- A deferred SETTINGS ACK leaves now: the session may stay parked long.
+    if not self.kick and not flush_now(self) then
         return
     end
     -- The session forgets the cosocket (it goes back to nginx's pool);

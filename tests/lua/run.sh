@@ -10,6 +10,7 @@
 #
 # H2_LUA_ONLY=REGEX runs only the pages whose description matches;
 # H2_LUA_SEQUENTIAL=N sets the sequential-request count (10000);
+# H2_LUA_MEMORY_REQUESTS=N the memory page's requests per phase (100000);
 # H2_LUA_VERBOSE=1 prints the pages whole.
 set -euo pipefail
 
@@ -207,6 +208,10 @@ page "harness fields" "/t/fields?server=harness&port=$H2_PEER_LUA_H2C_PORT&path=
 for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"
 done
+
+# Worker memory flat over H2_LUA_MEMORY_REQUESTS (100000) requests on a
+# reused session and through the pool (h2o: no request limit per connection).
+page "memory" "/t/memory?port=$H2_PEER_H2O_H2C&n=${H2_LUA_MEMORY_REQUESTS:-100000}&docroot=$H2_PEERS_DOCROOT"
 
 # The low-level modules (resty.http2.frame, .hpack, .protocol, .stream):
 # the codecs alone, then a protocol.session against each server.

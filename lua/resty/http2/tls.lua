@@ -183,6 +183,26 @@ local function flush_records(self)
     return true
 end
 
+-- Hands `data` to OpenSSL: nil when all of it went in, the part that did
+-- not fit when the filter's input buffer is full (it holds more than a
+-- record already, which the caller's next read processes), or nil and
+-- the error.
+local function feed_string(self, data)
+    local offset, total = 0, #data
+    while offset < total do
+        local rc = lib.h2_tls_feed(self.tls, ffi.cast("const uint8_t *", data) + offset,
+                                   total - offset)
+        if rc == ERR_WOULD_BLOCK then
+            return data:sub(offset + 1)
+        end
+        if rc < 0 then
+            return nil, select(2, tls_error(self, rc))
+        end
+        offset = offset + rc
+    end
+    return nil
+end
+
 -- Reads one whole TLS record from the network and hands it to OpenSSL.
 local function read_record(self)
     local head, err = self.raw_recv(self.raw_ctx, 5)
@@ -204,21 +224,24 @@ local function read_record(self)
             return nil, err
         end
     end
-    local record = head .. body
-    local offset, total = 0, #record
-    while offset < total do
-        local rc = lib.h2_tls_feed(self.tls, ffi.cast("const uint8_t *", record) + offset,
-                                   total - offset)
-        if rc == ERR_WOULD_BLOCK then
-            -- The filter's input buffer is full: it has more than a record
-            -- to process already, which the caller's next read will do.
-            self.leftover = record:sub(offset + 1)
-            return true
-        end
-        if rc < 0 then
-            return tls_error(self, rc)
-        end
-        offset = offset + rc
+    -- Header and body go to OpenSSL one after the other: gluing them into
+    -- one string would copy and allocate every record once more.
+    local rest
+    rest, err = feed_string(self, head)
+    if rest then
+        self.leftover = rest .. body
+        return true
+    end
+    if err then
+        return nil, err
+    end
+    rest, err = feed_string(self, body)
+    if rest then
+        self.leftover = rest
+        return true
+    end
+    if err then
+        return nil, err
     end
     return true
 end
