@@ -12,7 +12,10 @@ packages=(
   h2o nghttp2-client nghttp2-server curl          # real peers for the quick start and tests
   nginx libnginx-mod-http-lua openssl iproute2    # more peers (tests/peers), their certificates
   python3-grpcio python3-protobuf lua-cjson       # the Lua examples' gRPC server, JSON (APNs)
-  valgrind luajit                                 # the Lua binding's leak run (tests/lua/valgrind)
+  # The Lua binding's leak run: luajit2 is OpenResty's LuaJIT, the one the
+  # nginx module links; Debian's "luajit" conflicts with it and would take
+  # libnginx-mod-http-lua away.
+  valgrind luajit2
 )
 
 missing=()

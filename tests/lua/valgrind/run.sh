@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The binding under valgrind: Debian's luajit runs the test pages
+# The binding under valgrind: luajit (Debian's luajit2, OpenResty's LuaJIT) runs the test pages
 # (tests/lua/valgrind/drive.lua, over blocking FFI sockets) against the real
 # peers of the "peers" fixture, with memcheck watching libh2. Definite leaks
 # and invalid accesses fail the test; LuaJIT's own false positives are
