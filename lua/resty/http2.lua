@@ -250,21 +250,7 @@ end
 -- A header block as the seed returns it: a hash, duplicate names turned
 -- into arrays in arrival order, pseudo-headers included.
 local function fields_to_hash(ev)
-    local hash = {}
-    local fields = ev.headers
-    for i = 0, ev.header_count - 1 do
-        local f = fields[i]
-        local name = ffi_string(f.name, f.name_length)
-        local value = ffi_string(f.value, f.value_length)
-        local old = hash[name]
-        if old == nil then
-            hash[name] = value
-        elseif type(old) == "table" then
-            old[#old + 1] = value
-        else
-            hash[name] = { old, value }
-        end
-    end
+    local hash = core.add_fields({}, ev.headers, ev.header_count)
     if ev.status ~= 0 and hash[":status"] == nil then
         hash[":status"] = tostring(ev.status)
     end

@@ -145,6 +145,27 @@ local _M = {
     ERR_INVALID_HEADER = -6,
 }
 
+-- Adds `count` fields (an h2_header array) to `hash` the way the seed
+-- returns a header block: name -> value, a repeated name turned into an
+-- array of its values in arrival order. Returns `hash`.
+function _M.add_fields(hash, fields, count)
+    local ffi_string = ffi.string
+    for i = 0, count - 1 do
+        local f = fields[i]
+        local name = ffi_string(f.name, f.name_length)
+        local value = ffi_string(f.value, f.value_length)
+        local old = hash[name]
+        if old == nil then
+            hash[name] = value
+        elseif type(old) == "table" then
+            old[#old + 1] = value
+        else
+            hash[name] = { old, value }
+        end
+    end
+    return hash
+end
+
 function _M.strerror(code)
     return ffi.string(_M.lib.h2_strerror(code))
 end

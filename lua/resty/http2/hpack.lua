@@ -18,6 +18,7 @@
 
 local ffi = require "ffi"
 local bit = require "bit"
+local core = require "resty.http2.core"
 local ll = require "resty.http2.core_lowlevel"
 local h2_error = require "resty.http2.error"
 
@@ -273,20 +274,8 @@ end
 -- Decoded fields as the seed returns them: a hash, duplicate names turned
 -- into arrays in arrival order.
 local function list_to_hash(list, dst)
-    local fields = lib.h2_header_list_fields(list)
-    for i = 0, tonumber(lib.h2_header_list_count(list)) - 1 do
-        local f = fields[i]
-        local name = ffi_string(f.name, f.name_length)
-        local value = ffi_string(f.value, f.value_length)
-        local old = dst[name]
-        if old == nil then
-            dst[name] = value
-        elseif type(old) == "table" then
-            old[#old + 1] = value
-        else
-            dst[name] = { old, value }
-        end
-    end
+    core.add_fields(dst, lib.h2_header_list_fields(list),
+                    tonumber(lib.h2_header_list_count(list)))
 end
 
 local function decode_error(self, rc)

@@ -606,36 +606,13 @@ for _, name in ipairs { "read_headers", "read_body", "read_trailers", "ping", "r
     end
 end
 
--- The seed's request() with callbacks; they get the ctx given to
--- pool.client (the connection's own socket belongs to its owner).
-function pooled.request(self, headers, body, on_headers_reach, on_data_reach,
-                        on_trailers_reach)
-    if type(on_headers_reach) ~= "function" then
-        return nil, "invalid on_headers_reach callback"
-    end
-    if type(on_data_reach) ~= "function" then
-        return nil, "invalid on_data_reach callback"
-    end
-    local stream, err = self:send_request(headers, body)
-    if not stream then
-        return nil, err
-    end
-    local client = self.client
-    local res
-    res, err = read_response(client, stream)
-    if not res then
-        return nil, err
-    end
-    if on_headers_reach(self.ctx, res.headers) then
-        return true
-    end
-    if res.body ~= "" and on_data_reach(self.ctx, res.body) then
-        return true
-    end
-    if res.trailers and on_trailers_reach then
-        on_trailers_reach(self.ctx, res.trailers)
-    end
-    return true
+-- The seed's request() with callbacks, as resty.http2 runs it (it uses
+-- only the methods above and `ctx`): the callbacks get the ctx given to
+-- pool.client, since the connection's own socket belongs to its owner, and
+-- a callback that aborts hands the client back instead of closing the
+-- shared connection.
+function pooled.request(self, ...)
+    return http2.request(self, ...)
 end
 
 function pooled.keepalive(self)

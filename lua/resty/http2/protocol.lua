@@ -193,22 +193,7 @@ end
 
 -- A header block as the seed's hash: duplicate names become arrays.
 local function fields_to_hash(ev)
-    local hash = {}
-    local list = ev.headers
-    for i = 0, ev.header_count - 1 do
-        local f = list[i]
-        local name = ffi_string(f.name, f.name_length)
-        local value = ffi_string(f.value, f.value_length)
-        local old = hash[name]
-        if old == nil then
-            hash[name] = value
-        elseif type(old) == "table" then
-            old[#old + 1] = value
-        else
-            hash[name] = { old, value }
-        end
-    end
-    return hash
+    return core.add_fields({}, ev.headers, ev.header_count)
 end
 
 local function finish(self, stream)
