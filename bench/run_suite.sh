@@ -53,9 +53,11 @@ cmake --build "$build" --target h2 bench_hpack bench_memory >/dev/null
 h2=$build/h2
 
 work=$(mktemp -d /tmp/h2-suite.XXXXXX)
+# shellcheck source=bench/lib/common.sh
+source "$root/bench/lib/common.sh"
 h2o_pid=""
 cleanup() {
-  if [ -n "$h2o_pid" ]; then kill -TERM -- "-$h2o_pid" 2>/dev/null || kill "$h2o_pid" 2>/dev/null || true; fi
+  stop_h2o
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -65,66 +67,16 @@ trap cleanup EXIT
 bash "$root/tests/peers/make-certs.sh" "$work/certs" >/dev/null
 mkdir -p "$work/gen"
 truncate -s 100M "$work/gen/100m.bin"
-read -r port_h2c port_tls < <(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
-paths() {
-  cat <<EOF
-    paths:
-      /gen:
-        file.dir: "$work/gen"
-      /:
-        file.dir: "$docroot"
-EOF
-}
-{
-  echo "user: $(id -un)"
-  echo "num-threads: 1"
-  echo "max-connections: 1024"
-  echo "hosts:"
-  echo "  \"127.0.0.1:$port_h2c\":"
-  echo "    listen: {host: 127.0.0.1, port: $port_h2c}"
-  paths
-  echo "  \"localhost:$port_tls\":"
-  echo "    listen:"
-  echo "      host: 127.0.0.1"
-  echo "      port: $port_tls"
-  echo "      ssl:"
-  echo "        certificate-file: \"$work/certs/server.pem\""
-  echo "        key-file: \"$work/certs/server.key\""
-  echo "        ocsp-update-interval: 0"
-  paths
-} >"$work/h2o.conf"
-setsid h2o -m worker -c "$work/h2o.conf" </dev/null >"$work/h2o.log" 2>&1 &
-h2o_pid=$!
+read -r port_h2c port_tls < <(free_ports 2)
+start_h2o "$work" "$docroot" "$port_h2c" "$port_tls" "$work/gen" || exit 1
 ca=$work/certs/ca.pem
 H2C=http://127.0.0.1:$port_h2c
 TLS=https://localhost:$port_tls
-for _ in $(seq 100); do
-  curl -s -o /dev/null --http2-prior-knowledge "$H2C/1k.bin" && break
-  sleep 0.1
-done
-curl -sf -o /dev/null --http2-prior-knowledge "$H2C/1k.bin" ||
-  { echo "run_suite: h2o did not start:" >&2; cat "$work/h2o.log" >&2; exit 1; }
 
 # ---- Helpers -------------------------------------------------------------------
 # Runs a command with its output in $work/last.out and prints "user sys" (the
 # child's CPU seconds, from wait4, microsecond resolution).
-cat >"$work/cpu.py" <<'EOF'
-import os, sys
-out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-pid = os.fork()
-if pid == 0:
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.execvp(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-print("%.6f %.6f %d" % (ru.ru_utime, ru.ru_stime, os.waitstatus_to_exitcode(status)))
-EOF
-cpu() { python3 "$work/cpu.py" "$work/last.out" "$@"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cpu() { python3 "$root/bench/lib/cpu_of.py" "$work/last.out" "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
 emit() { echo "$*" | tee -a "$out"; }

@@ -56,12 +56,14 @@ cmake --build "$build" --target h2_shared >/dev/null
 [ -f "$build/lua/resty/http2/libpath.lua" ] || { echo "lua bench: no libpath.lua in $build" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/h2-lua-bench.XXXXXX)
+# shellcheck source=bench/lib/common.sh
+source "$root/bench/lib/common.sh"
 h2o_pid=""
 declare -A nginx_pids=() nginx_ports=()
 cleanup() {
   local pid
   for pid in "${nginx_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [ -n "$h2o_pid" ]; then kill -TERM -- "-$h2o_pid" 2>/dev/null || kill "$h2o_pid" 2>/dev/null || true; fi
+  stop_h2o
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -70,33 +72,10 @@ trap cleanup EXIT
 [ -f "$docroot/1g.bin" ] || bash "$root/tests/peers/make-docroot.sh" "$docroot" >/dev/null
 bash "$root/tests/peers/make-certs.sh" "$work/certs" >/dev/null
 ca=$work/certs/ca.pem
-read -r port_h2c port_tls port_nginx port_nginx_tuned < <(python3 -c '
-import socket
-s = [socket.socket() for _ in range(4)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+read -r port_h2c port_tls port_nginx port_nginx_tuned < <(free_ports 4)
 
 # ---- The server: h2o, one thread, h2c and TLS --------------------------------
-{
-  echo "user: $(id -un)"
-  echo "num-threads: 1"
-  echo "max-connections: 1024"
-  echo "hosts:"
-  echo "  \"127.0.0.1:$port_h2c\":"
-  echo "    listen: {host: 127.0.0.1, port: $port_h2c}"
-  echo "    paths: {/: {file.dir: \"$docroot\"}}"
-  echo "  \"localhost:$port_tls\":"
-  echo "    listen:"
-  echo "      host: 127.0.0.1"
-  echo "      port: $port_tls"
-  echo "      ssl:"
-  echo "        certificate-file: \"$work/certs/server.pem\""
-  echo "        key-file: \"$work/certs/server.key\""
-  echo "        ocsp-update-interval: 0"
-  echo "    paths: {/: {file.dir: \"$docroot\"}}"
-} >"$work/h2o.conf"
-setsid h2o -m worker -c "$work/h2o.conf" </dev/null >"$work/h2o.log" 2>&1 &
-h2o_pid=$!
+start_h2o "$work" "$docroot" "$port_h2c" "$port_tls" || exit 1
 
 # ---- The client: nginx, ONE worker (master_process off: the one process is
 # the worker, so its /proc entry is the worker's), the Lua module. Two of
@@ -143,13 +122,10 @@ use_nginx() {
 }
 
 for _ in $(seq 100); do
-  curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$port_h2c/1k.bin" &&
-    curl -s -o /dev/null "http://127.0.0.1:$port_nginx/noop" &&
+  curl -s -o /dev/null "http://127.0.0.1:$port_nginx/noop" &&
     curl -s -o /dev/null "http://127.0.0.1:$port_nginx_tuned/noop" && break
   sleep 0.1
 done
-curl -sf -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$port_h2c/1k.bin" ||
-  { echo "lua bench: h2o did not start:" >&2; cat "$work/h2o.log" >&2; exit 1; }
 for name in default tuned; do
   curl -sf -o /dev/null "http://127.0.0.1:${nginx_ports[$name]}/noop" ||
     { echo "lua bench: nginx ($name) did not start:" >&2; cat "$work/nginx-$name/logs/error.log" >&2; exit 1; }
@@ -163,19 +139,7 @@ worker_cpu() { sed 's/^.*) //' "/proc/$nginx_pid/stat" | awk -v hz="$hz" '{ prin
 worker_user() { sed 's/^.*) //' "/proc/$nginx_pid/stat" | awk -v hz="$hz" '{ printf "%.4f", $12 / hz }'; }
 worker_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$nginx_pid/status"; }
 # A command's own CPU (user + sys seconds, from wait4), its output in $work/last.out.
-cat >"$work/cpu.py" <<'PY'
-import os, sys
-out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-pid = os.fork()
-if pid == 0:
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.execvp(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-print("%.6f %d" % (ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status)))
-PY
-cpu_of() { python3 "$work/cpu.py" "$work/last.out" "$@"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cpu_of() { python3 "$root/bench/lib/cpu_of.py" "$work/last.out" "$@" | awk '{ printf "%.6f %d\n", $1 + $2, $3 }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 emit() { echo "$*" | tee -a "$out"; }
 fail() { echo "lua bench: $1" >&2; tail -n 20 "$nginx_dir/logs/error.log" >&2; exit 1; }
