@@ -9,27 +9,16 @@ local port = tonumber(ngx.var.arg_port)
 local server = ngx.var.arg_server or "?"
 local docroot = ngx.var.arg_docroot
 
-local function check(cond, what, detail)
-    ngx.say((cond and "ok - " or "not ok - ") .. server .. ": " .. what
-            .. ((not cond and detail) and (" (" .. tostring(detail) .. ")") or ""))
-    ngx.flush(true)
-end
+local t = require "harness"
+local check = t.checker(server)
+local read_all = t.read_all
 
 local function read_file(name)
-    local f = assert(io.open(docroot .. "/" .. name, "rb"))
-    local data = f:read("*a")
-    f:close()
-    return data
+    return t.read_file(docroot .. "/" .. name)
 end
 
 local function connect(pool)
-    local sock = ngx.socket.tcp()
-    sock:settimeout(10000)
-    local ok, err = sock:connect("127.0.0.1", port, pool and { pool = pool } or nil)
-    if not ok then
-        return nil, err
-    end
-    return sock
+    return t.connect(port, pool)
 end
 
 -- With &tls=1&ca=F the same API runs over TLS (resty.http2.tls).
@@ -41,29 +30,7 @@ local function new_client(sock, key)
 end
 
 local function req(method, path, extra)
-    local h = {
-        { name = ":authority", value = "127.0.0.1:" .. port },
-        { name = ":method", value = method },
-        { name = ":path", value = path },
-        { name = ":scheme", value = tls and "https" or "http" },
-        { name = "user-agent", value = "libh2-lua-test" },
-    }
-    for _, f in ipairs(extra or {}) do h[#h + 1] = f end
-    return h
-end
-
-local function read_all(client, stream)
-    local parts = {}
-    while true do
-        local data, err = client:read_body(stream)
-        if data == nil then
-            if err then return nil, err end
-            break
-        end
-        if data == "" then break end
-        parts[#parts + 1] = data
-    end
-    return table.concat(parts)
+    return t.request_headers("127.0.0.1:" .. port, tls and "https" or "http", method, path, extra)
 end
 
 -- resty.http2.error: every name the seed documents or exports.
