@@ -2,9 +2,14 @@
  * Huffman coding of HPACK strings (RFC 7541 section 5.2 and appendix B).
  *
  * The decoder keeps the unread input left-aligned in a 64-bit accumulator
- * and looks up the top 12 bits in a generated table that yields up to two
+ * and looks up the top 13 bits in a generated table that yields up to two
  * symbols at once; the rare longer codes are decoded arithmetically from
  * the canonical code's per-length bounds. No per-bit tree walk is needed.
+ *
+ * Decoding is bound by the latency of one chain: shift the accumulator,
+ * load the entry, shift by what it consumed. The loop is therefore kept to
+ * that chain while a whole window of input is in hand; end-of-input checks
+ * run only once fewer bits than a window are left.
  */
 #include "h2/error.h"
 #include "h2/hpack.h"
@@ -71,27 +76,44 @@ size_t h2_huffman_encode_if_shorter(uint8_t *out, const uint8_t *in,
   return (size_t)(o - out) < length ? (size_t)(o - out) : 0;
 }
 
-/* Tops up the accumulator so it holds at least 56 bits, or all the input
- * that is left. Whole 8-byte loads are used while they stay in bounds. */
+/* Tops up the accumulator so it holds at least 56 bits, or as much of the
+ * input that is left as fits. Whole 8-byte loads are used while they stay
+ * in bounds; the last bytes of a string of 8 bytes or more come from one
+ * load that ends at the string's end, so no byte loop runs per string.
+ * Bits loaded beyond those counted in *bits are the input's own next bits,
+ * so OR-ing them in again later changes nothing. */
 static inline void refill(uint64_t *acc, unsigned *bits, const uint8_t **p,
-                          const uint8_t *end) {
-  if (end - *p >= 8) {
+                          const uint8_t *in, const uint8_t *end) {
+  size_t left = (size_t)(end - *p);
+  if (left >= 8) {
     *acc |= h2_load_be64(*p) >> *bits;
     *p += (63 - *bits) >> 3;
     *bits |= 56;
     return;
   }
-  while (*bits <= 56 && *p < end) {
-    *acc |= (uint64_t)*(*p)++ << (56 - *bits);
-    *bits += 8;
+  if (!left || *bits > 56) return;
+  uint64_t next = 0;
+  if (end - in >= 8) {
+    next = h2_load_be64(end - 8) << (8 * (8 - left));
+  } else {
+    for (size_t i = 0; i < left; i++)
+      next |= (uint64_t)(*p)[i] << (56 - 8 * i);
   }
+  size_t room = (64 - *bits) >> 3, take = left < room ? left : room;
+  *acc |= next >> *bits;
+  *p += take;
+  *bits += 8 * (unsigned)take;
 }
 
 /* Decodes one code longer than the primary window. Returns the symbol and
  * sets *code_length, or returns -1 when fewer than *code_length bits are
- * left (the caller then checks the padding). */
-static inline int decode_long(uint64_t acc, unsigned bits,
-                              unsigned *code_length) {
+ * left (the caller then checks the padding). Kept out of line: such codes
+ * are rare in header text, and inlined, its table bounds would be loaded
+ * into registers on every call. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int decode_long(uint64_t acc, unsigned bits, unsigned *code_length) {
   uint64_t top = acc >> 32;
   unsigned i = 0;
   while (top >= h2_huffman_long_limits[i]) i++;
@@ -102,43 +124,38 @@ static inline int decode_long(uint64_t acc, unsigned bits,
   return h2_huffman_symbols_by_code[(int32_t)code - h2_huffman_long_offsets[i]];
 }
 
-/* Decodes one primary-table step. Returns 1 when a short code was
- * decoded, 0 when the next code is longer than the window, -1 when only
- * padding (or a code cut by the end of input) is left. */
-static inline int decode_short(uint64_t *acc, unsigned *bits, uint8_t **o) {
-  uint32_t e = h2_huffman_primary[*acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
-  if (!e) return 0;
-  unsigned count = (e >> 10) & 3, total = e & 31, first = (e >> 5) & 31;
-  /* Both symbols are stored even when only one is used; the output buffer
-   * has one byte of slack for that. */
-  (*o)[0] = (uint8_t)(e >> 16);
-  (*o)[1] = (uint8_t)(e >> 24);
-  if (total <= *bits) {
-    *o += count;
-    *acc <<= total;
-    *bits -= total;
-  } else if (first <= *bits) {
-    *o += 1;
-    *acc <<= first;
-    *bits -= first;
-  } else {
-    return -1;
-  }
-  return 1;
+/* The primary-table entry for the window at the top of the accumulator. */
+static inline uint32_t primary_entry(uint64_t acc) {
+  return h2_huffman_primary[acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
 }
 
-/* A primary-table step when at least 12 bits are certain to be in hand,
- * so neither code can run past the input. Returns 0 for a long code. */
-static inline int decode_short_unchecked(uint64_t *acc, unsigned *bits,
-                                         uint8_t **o) {
-  uint32_t e = h2_huffman_primary[*acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
-  if (!e) return 0;
-  (*o)[0] = (uint8_t)(e >> 16);
-  (*o)[1] = (uint8_t)(e >> 24);
-  *o += (e >> 10) & 3;
-  *acc <<= e & 31;
-  *bits -= e & 31;
-  return 1;
+/* Writes both symbols of an entry even when it holds one: the caller's
+ * buffer has room for one byte past the longest possible output, and a
+ * second symbol written past the real output is overwritten or ignored. */
+static inline void store_symbols(uint8_t *o, uint32_t entry) {
+  o[0] = (uint8_t)(entry >> 8);
+  o[1] = (uint8_t)(entry >> 16);
+}
+
+/* Decodes the last bits, fewer than a window, with no input left to load,
+ * then checks that what remains is a valid padding: a prefix of EOS (all
+ * ones) shorter than a byte. Returns the output's end, or NULL. */
+static uint8_t *decode_tail(uint64_t acc, unsigned bits, uint8_t *o) {
+  while (bits) {
+    uint32_t e = primary_entry(acc);
+    /* A zero entry is a code longer than the window, so longer than what
+     * is left: the string was cut inside it. */
+    unsigned total = e & 63, first = (e >> 24) & 31;
+    if (!e || first > bits) break;
+    store_symbols(o, e);
+    unsigned used = total <= bits ? total : first;
+    o += total <= bits ? (e >> 6) & 3 : 1;
+    acc <<= used;
+    bits -= used;
+  }
+  if (bits > 7) return NULL;
+  if (bits && (acc >> (64 - bits)) != (1u << bits) - 1) return NULL;
+  return o;
 }
 
 int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
@@ -147,34 +164,29 @@ int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
   uint64_t acc = 0;
   unsigned bits = 0;
   for (;;) {
-    refill(&acc, &bits, &p, end);
-    if (bits == 0) break;
-    /* With four windows' worth of bits in hand, four short codes are
-     * certain to be whole: decode them with no end-of-input checks. */
-    if (bits >= 4 * H2_HUFFMAN_PRIMARY_BITS) {
-      if (decode_short_unchecked(&acc, &bits, &o) &&
-          decode_short_unchecked(&acc, &bits, &o) &&
-          decode_short_unchecked(&acc, &bits, &o) &&
-          decode_short_unchecked(&acc, &bits, &o))
-        continue;
-    } else {
-      int step = decode_short(&acc, &bits, &o);
-      if (step > 0) continue;
-      if (step < 0) break; /* only padding can be left */
+    refill(&acc, &bits, &p, in, end);
+    /* With a whole window of input in hand, every code the primary table
+     * yields is whole, so nothing but the chain itself runs here. */
+    uint32_t e;
+    while (bits >= H2_HUFFMAN_PRIMARY_BITS && (e = primary_entry(acc)) != 0) {
+      store_symbols(o, e);
+      o += (e >> 6) & 3;
+      acc <<= e & 63;
+      bits -= e & 63;
     }
-    if (h2_huffman_primary[acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)]) continue;
-    refill(&acc, &bits, &p, end);
+    if (bits < H2_HUFFMAN_PRIMARY_BITS) {
+      if (p < end) continue;
+      break;
+    }
+    /* The next code is longer than the window. */
+    refill(&acc, &bits, &p, in, end);
     unsigned code_length;
     int symbol = decode_long(acc, bits, &code_length);
-    if (symbol < 0) break;
-    if (symbol == H2_HUFFMAN_EOS) return H2_ERR_CONN_COMPRESSION;
+    if (symbol < 0 || symbol == H2_HUFFMAN_EOS) return H2_ERR_CONN_COMPRESSION;
     *o++ = (uint8_t)symbol;
     acc <<= code_length;
     bits -= code_length;
   }
-  /* What is left must be a prefix of EOS shorter than a byte. */
-  if (bits > 7) return H2_ERR_CONN_COMPRESSION;
-  if (bits && (acc >> (64 - bits)) != (1u << bits) - 1)
-    return H2_ERR_CONN_COMPRESSION;
-  return (int)(o - out);
+  o = decode_tail(acc, bits, o);
+  return o ? (int)(o - out) : H2_ERR_CONN_COMPRESSION;
 }
