@@ -11,6 +11,8 @@
  * that chain while a whole window of input is in hand; end-of-input checks
  * run only once fewer bits than a window are left.
  */
+#include <string.h>
+
 #include "h2/error.h"
 #include "h2/hpack.h"
 #include "byte_order.h"
@@ -129,12 +131,29 @@ static inline uint32_t primary_entry(uint64_t acc) {
   return h2_huffman_primary[acc >> (64 - H2_HUFFMAN_PRIMARY_BITS)];
 }
 
-/* Writes both symbols of an entry even when it holds one: the caller's
- * buffer has room for one byte past the longest possible output, and a
- * second symbol written past the real output is overwritten or ignored. */
+/* Writes both symbols of an entry even when it holds one, in one store:
+ * the caller's buffer has room for one byte past the longest possible
+ * output, and a second symbol written past the real output is overwritten
+ * or ignored. */
 static inline void store_symbols(uint8_t *o, uint32_t entry) {
-  o[0] = (uint8_t)(entry >> 8);
-  o[1] = (uint8_t)(entry >> 16);
+  uint16_t pair = (uint16_t)(entry >> 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  pair = __builtin_bswap16(pair);
+#endif
+  memcpy(o, &pair, sizeof(pair));
+}
+
+/* One primary-table lookup with no checks at all: the caller guarantees a
+ * whole window of input is in hand. A longer code's all-zero entry makes
+ * it a no-op (it stores a harmless byte pair, consumes and counts
+ * nothing), so lookups can run back to back and the caller checks for a
+ * long code once after them. */
+static inline void decode_step(uint64_t *acc, unsigned *bits, uint8_t **o) {
+  uint32_t e = primary_entry(*acc);
+  store_symbols(*o, e);
+  *o += e >> 30;
+  *acc <<= e & 63;
+  *bits -= e & 63;
 }
 
 /* Decodes the last bits, fewer than a window, with no input left to load,
@@ -149,7 +168,7 @@ static uint8_t *decode_tail(uint64_t acc, unsigned bits, uint8_t *o) {
     if (!e || first > bits) break;
     store_symbols(o, e);
     unsigned used = total <= bits ? total : first;
-    o += total <= bits ? (e >> 6) & 3 : 1;
+    o += total <= bits ? e >> 30 : 1;
     acc <<= used;
     bits -= used;
   }
@@ -164,19 +183,23 @@ int h2_huffman_decode(uint8_t *out, const uint8_t *in, size_t length) {
   uint64_t acc = 0;
   unsigned bits = 0;
   for (;;) {
-    refill(&acc, &bits, &p, in, end);
-    /* With a whole window of input in hand, every code the primary table
-     * yields is whole, so nothing but the chain itself runs here. */
-    uint32_t e;
-    while (bits >= H2_HUFFMAN_PRIMARY_BITS && (e = primary_entry(acc)) != 0) {
-      store_symbols(o, e);
-      o += (e >> 6) & 3;
-      acc <<= e & 63;
-      bits -= e & 63;
-    }
-    if (bits < H2_HUFFMAN_PRIMARY_BITS) {
-      if (p < end) continue;
-      break;
+    if (end - p >= 8) {
+      /* At least 56 bits in hand: four lookups of at most 13 bits each
+       * are certain to stay within the input. */
+      refill(&acc, &bits, &p, in, end);
+      decode_step(&acc, &bits, &o);
+      decode_step(&acc, &bits, &o);
+      decode_step(&acc, &bits, &o);
+      decode_step(&acc, &bits, &o);
+      if (primary_entry(acc)) continue;
+    } else {
+      refill(&acc, &bits, &p, in, end);
+      while (bits >= H2_HUFFMAN_PRIMARY_BITS && primary_entry(acc))
+        decode_step(&acc, &bits, &o);
+      if (bits < H2_HUFFMAN_PRIMARY_BITS) {
+        if (p < end) continue;
+        break;
+      }
     }
     /* The next code is longer than the window. */
     refill(&acc, &bits, &p, in, end);

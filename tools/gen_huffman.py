@@ -91,10 +91,13 @@ def primary_table(code):
 def pack(sym1, sym2, len1, total, count):
     assert sym1 < 256 and sym2 < 256 and total <= PRIMARY_BITS
     # The bits both codes take sit lowest, in six bits, so the decoder can
-    # shift by `entry & 63`, which x86 and ARM shifts do by themselves. The
+    # shift by `entry & 63`, which x86 and ARM shifts do by themselves; the
+    # count sits highest, so `entry >> 30` is all it takes to read it. The
     # two symbols sit next to each other so that one 16-bit store writes
-    # both.
-    return total | (count << 6) | (sym1 << 8) | (sym2 << 16) | (len1 << 24)
+    # both. An all-zero entry (a longer code) consumes nothing and counts
+    # nothing, so the decoder can run several lookups without checking for
+    # one after each.
+    return total | (sym1 << 8) | (sym2 << 16) | (len1 << 24) | (count << 30)
 
 
 def long_code_tables(code, order):
