@@ -159,7 +159,7 @@ typedef struct decoded_field {
 /* Counts a decoded field against the block's limits and keeps it when the
  * limits allow. Fields past a limit are still counted so the connection
  * can tell a large block from a bomb. */
-static int emit_field(h2_hpack_decoder *dec, h2_header_list *out,
+static inline int emit_field(h2_hpack_decoder *dec, h2_header_list *out,
                       decoded_field *f) {
   uint64_t size =
       (uint64_t)f->name_length + f->value_length + H2_HPACK_ENTRY_OVERHEAD;
