@@ -160,7 +160,7 @@ typedef struct decoded_field {
  * limits allow. Fields past a limit are still counted so the connection
  * can tell a large block from a bomb. */
 static inline int emit_field(h2_hpack_decoder *dec, h2_header_list *out,
-                      decoded_field *f) {
+                             decoded_field *f) {
   uint64_t size =
       (uint64_t)f->name_length + f->value_length + H2_HPACK_ENTRY_OVERHEAD;
   dec->block_size += size;
