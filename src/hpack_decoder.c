@@ -115,8 +115,8 @@ static int compression_error(h2_hpack_decoder *dec, const char *detail) {
  * kept within the budget, otherwise in the scratch buffer. Deciding
  * before decoding keeps the list's memory within the budget even under a
  * flood. */
-static uint8_t *field_space(h2_hpack_decoder *dec, h2_header_list *out,
-                            size_t length) {
+static inline uint8_t *field_space(h2_hpack_decoder *dec,
+                                   h2_header_list *out, size_t length) {
   if (out && !dec->block_status &&
       dec->block_size + length <= dec->limits.max_header_list_size)
     return h2_header_list_reserve(out, length);
@@ -224,8 +224,8 @@ static int check_field_start(h2_hpack_decoder *dec) {
   return 0;
 }
 
-static int parse_indexed(h2_hpack_decoder *dec, const uint8_t *p,
-                         const uint8_t *end, h2_header_list *out) {
+static inline int parse_indexed(h2_hpack_decoder *dec, const uint8_t *p,
+                                const uint8_t *end, h2_header_list *out) {
   uint32_t index;
   int n = h2_hpack_int_decode(p, end, 7, &index);
   if (n < 0) return compression_error(dec, "integer overflow in an index");
@@ -292,9 +292,9 @@ typedef struct string_ref {
  * present (and advances *pos past it), 0 when more input is needed
  * (setting pending_need; `more` bytes at least follow the string), or an
  * error. */
-static int parse_string(h2_hpack_decoder *dec, const uint8_t *p,
-                        const uint8_t *end, size_t *pos, string_ref *s,
-                        size_t more) {
+static inline int parse_string(h2_hpack_decoder *dec, const uint8_t *p,
+                               const uint8_t *end, size_t *pos, string_ref *s,
+                               size_t more) {
   const uint8_t *q = p + *pos;
   int n = h2_hpack_int_decode(q, end, 7, &s->length);
   if (n < 0) return compression_error(dec, "integer overflow in a string length");
@@ -413,8 +413,8 @@ static int parse_literal(h2_hpack_decoder *dec, const uint8_t *p,
 /* Decodes one representation from [p, end). Returns the bytes it took,
  * 0 when it is incomplete (pending_need then bounds its length from below
  * and exceeds end - p), or an error. */
-static int parse_one(h2_hpack_decoder *dec, const uint8_t *p,
-                     const uint8_t *end, h2_header_list *out) {
+static inline int parse_one(h2_hpack_decoder *dec, const uint8_t *p,
+                            const uint8_t *end, h2_header_list *out) {
   uint8_t first = *p;
   if (first & 0x80) return parse_indexed(dec, p, end, out);
   if (first & 0x40) return parse_literal(dec, p, end, out, 6, INDEXED_NAME_ADD);
