@@ -2,7 +2,7 @@
  * Huffman coding of HPACK strings (RFC 7541 section 5.2 and appendix B).
  *
  * The decoder keeps the unread input left-aligned in a 64-bit accumulator
- * and looks up the top 13 bits in a generated table that yields up to two
+ * and looks up the top 12 bits in a generated table that yields up to two
  * symbols at once; the rare longer codes are decoded arithmetically from
  * the canonical code's per-length bounds. No per-bit tree walk is needed.
  *
@@ -213,7 +213,7 @@ static uint8_t *decode_rest(const uint8_t *in, const uint8_t *end, size_t pos,
   seek(&r, in, end, pos);
   for (;;) {
     if (end - r.p >= 8) {
-      /* At least 56 bits in hand: four lookups of at most 13 bits each
+      /* At least 56 bits in hand: four lookups of at most 12 bits each
        * are certain to stay within the input. */
       refill(&r, in, end);
       decode_step(&r, &o);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* Bits of input one primary lookup examines. */
-#define H2_HUFFMAN_PRIMARY_BITS 13
+#define H2_HUFFMAN_PRIMARY_BITS 12
 /* The EOS symbol, which must never appear inside a string. */
 #define H2_HUFFMAN_EOS 256
 
