@@ -129,6 +129,9 @@ static const limit_name limits[] = {
     LIMIT("settings-timeout-ms", settings_timeout_ms),
     LIMIT("max-goaway-debug", max_goaway_debug),
     LIMIT("small-data-budget", small_data_budget),
+    LIMIT("max-unconfirmed-resets", max_unconfirmed_resets),
+    LIMIT("recent-reset-streams", recent_reset_streams),
+    LIMIT("recent-reset-ms", recent_reset_ms),
 };
 
 static int set_limit(get_options *o, const char *arg) {
@@ -384,7 +387,7 @@ static int report(get_run *run, h2_client *client) {
         "header list too large", "too many fields", "CONTINUATION flood",
         "glitch flood", "ACK flood", "SETTINGS too large", "local reset flood",
         "interim flood", "malformed response", "flow-control violation",
-        "SETTINGS timeout", "small DATA flood"};
+        "SETTINGS timeout", "small DATA flood", "resets paced"};
     for (int i = 0; i < H2_COUNTER_COUNT; i++)
       if (s.counters[i])
         fprintf(stderr, "limit fired: %s x%llu\n", counter_names[i],

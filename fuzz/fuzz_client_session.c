@@ -4,8 +4,8 @@
  * server's output, in pieces the fuzzer chooses, interleaved with the
  * fuzzer's choice of output draining, event polling, clock ticks,
  * consumption, uploads and resets. After every step the invariants are
- * checked: memory within budget, windows within range, and no event for a
- * stream that already ended.
+ * checked: memory within budget, windows within range, reset pacing's
+ * books consistent, and no event for a stream that already ended.
  *
  * Input: byte 0 selects options; then operations, each an opcode byte and
  * its argument bytes (see `step`). Seeds: fuzz/corpus/client_session, made
@@ -76,14 +76,22 @@ typedef struct session {
   uint64_t now;
 } session;
 
+/* Reset pacing: resets covered by a PING only while that PING is out, and
+ * never more unconfirmed resets than streams were opened. */
+static void check_resets(const h2_conn *c) {
+  require(!c->resets_pinged || c->reset_ping_out);
+  require(h2_resets_unconfirmed(c) <= c->next_stream_id / 2);
+}
+
 static void check_windows(const h2_conn *c) {
   require(c->send_window <= H2_MAX_WINDOW_SIZE);
   require(c->recv_window >= 0 && c->recv_window <= (int64_t)H2_MAX_WINDOW_SIZE);
   for (uint32_t i = 0; i <= c->streams.mask; i++) {
     const h2_stream *s = h2_stream_map_at(&c->streams, i);
     if (!s) continue;
-    require(s->send_window <= H2_MAX_WINDOW_SIZE);
-    require(s->send_window >= -(int64_t)H2_MAX_WINDOW_SIZE);
+    /* Stream windows are 32-bit: compare them as signed 64-bit values. */
+    require((int64_t)s->send_window <= (int64_t)H2_MAX_WINDOW_SIZE);
+    require((int64_t)s->send_window >= -(int64_t)H2_MAX_WINDOW_SIZE);
     require(s->recv_window >= 0);
   }
 }
@@ -175,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     off += step(&s, data + off, size - off);
     require(s.mem.live <= MEMORY_BUDGET);
     if (!s.conn->failed) check_windows(s.conn);
+    check_resets(s.conn);
   }
   /* The end: everything reported, nothing left unfreed. */
   h2_conn_recv(s.conn, NULL, 0);

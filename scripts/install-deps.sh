@@ -11,6 +11,7 @@ packages=(
   python3 python3-hpack python3-h2 python3-hyperframe  # independent HPACK, scripted servers
   h2o nghttp2-client nghttp2-server curl          # real peers for the quick start and tests
   nginx libnginx-mod-http-lua openssl iproute2    # more peers (tests/peers), their certificates
+  python3-grpcio python3-protobuf lua-cjson       # the Lua examples' gRPC server, JSON (APNs)
 )
 
 missing=()

@@ -10,8 +10,10 @@
 static const uint8_t client_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define PREFACE_LENGTH (sizeof(client_preface) - 1)
 #define RFC_DEFAULT_WINDOW 65535u
+/* The memory of reset streams is scanned per late frame: keep it small. */
+#define MAX_RECENT_RESETS 4096u
 
-void h2_conn_options_init(h2_conn_options *o) {
+static void default_options(h2_conn_options *o) {
   memset(o, 0, sizeof(*o));
   o->struct_size = sizeof(*o);
   o->header_table_size = H2_HPACK_DEFAULT_TABLE_SIZE;
@@ -34,13 +36,26 @@ void h2_conn_options_init(h2_conn_options *o) {
   o->settings_timeout_ms = 10000;
   o->max_goaway_debug = 1024;
   o->small_data_budget = 25600;
+  o->max_unconfirmed_resets = 100;
+  o->recent_reset_streams = 50;
+  o->recent_reset_ms = 1000;
+}
+
+void h2_conn_options_init_sized(h2_conn_options *o, size_t size) {
+  if (!o || size < sizeof(uint32_t)) return;
+  h2_conn_options full;
+  default_options(&full);
+  size_t known = size < sizeof(full) ? size : sizeof(full);
+  memset(o, 0, size);
+  memcpy(o, &full, known);
+  o->struct_size = (uint32_t)known;
 }
 
 /* Takes the caller's options field by field up to the size its struct
  * had, so an older caller's shorter struct is read safely; zero fields
  * keep the defaults. */
 static void resolve_options(h2_conn_options *out, const h2_conn_options *in) {
-  h2_conn_options_init(out);
+  default_options(out);
   if (!in) return;
   size_t size = in->struct_size && in->struct_size < sizeof(*in)
                     ? in->struct_size : sizeof(*in);
@@ -57,7 +72,8 @@ static int check_options(const h2_conn_options *o) {
       o->max_frame_size > H2_MAX_MAX_FRAME_SIZE ||
       o->initial_window_size > H2_MAX_WINDOW_SIZE ||
       o->connection_window_size > H2_MAX_WINDOW_SIZE ||
-      o->connection_window_size < RFC_DEFAULT_WINDOW)
+      o->connection_window_size < RFC_DEFAULT_WINDOW ||
+      o->recent_reset_streams > MAX_RECENT_RESETS)
     return H2_ERR_INVALID_ARGUMENT;
   return 0;
 }
@@ -86,6 +102,7 @@ static int init_conn(h2_conn *conn) {
   if (!rv) rv = h2_hpack_encoder_new(&conn->encoder, o->encoder_table_cap, conn->alloc);
   if (!rv) rv = h2_stream_map_init(conn, &conn->streams);
   if (!rv) rv = h2_events_init(conn);
+  if (!rv) rv = h2_resets_init(conn);
   if (!rv) rv = queue_preface(conn);
   return rv;
 }
@@ -129,8 +146,11 @@ void h2_conn_del(h2_conn *conn) {
   h2_stream_map_free(conn, &conn->streams);
   h2_header_list_del(conn->block.list);
   h2_events_free(conn);
+  h2_resets_free(conn);
   h2_hpack_decoder_del(conn->decoder);
   h2_hpack_encoder_del(conn->encoder);
+  h2_request_memo_free(conn);
+  h2_response_memo_free(conn);
   h2_free(conn->alloc, conn->payload);
   h2_free(conn->alloc, conn->out);
   h2_free(conn->alloc, conn);
@@ -182,17 +202,6 @@ int h2_conn_glitch(h2_conn *conn) {
                       "too many unusual frames (flood guard)");
 }
 
-int h2_conn_recently_reset(const h2_conn *conn, uint32_t id) {
-  for (size_t i = 0; i < sizeof(conn->recent_resets) / sizeof(uint32_t); i++)
-    if (conn->recent_resets[i] == id) return 1;
-  return 0;
-}
-
-static void remember_reset(h2_conn *conn, uint32_t id) {
-  size_t n = sizeof(conn->recent_resets) / sizeof(uint32_t);
-  conn->recent_resets[conn->recent_reset_next++ % n] = id;
-}
-
 int h2_conn_stream_error(h2_conn *conn, h2_stream *s, int code,
                          const char *why) {
   if (++conn->local_resets > conn->opt.max_local_resets) {
@@ -201,8 +210,7 @@ int h2_conn_stream_error(h2_conn *conn, h2_stream *s, int code,
                         "too many stream errors on this connection");
   }
   (void)why;
-  int rv = h2_send_rst(conn, s->id, h2_error_wire_code(code));
-  remember_reset(conn, s->id);
+  int rv = h2_reset_send(conn, s->id, h2_error_wire_code(code));
   if (conn->data_stream == s) conn->data_stream = NULL;
   int finish = h2_stream_finish(conn, s, code, H2_EVENT_FLAG_LOCAL);
   h2_conn_check_done(conn);
@@ -221,8 +229,7 @@ int h2_conn_remote_end(h2_conn *conn, h2_stream *s) {
   if (!(s->flags & STREAM_LOCAL_CLOSED)) {
     /* The response is complete while we are still sending the request:
      * the rest of the body is not needed (RFC 9113 8.1), so stop it. */
-    h2_send_rst(conn, s->id, H2_CANCEL);
-    remember_reset(conn, s->id);
+    h2_reset_send(conn, s->id, H2_CANCEL);
   }
   int rv = h2_stream_finish(conn, s, 0, 0);
   h2_conn_check_done(conn);
@@ -278,6 +285,7 @@ int h2_conn_tick(h2_conn *conn, uint64_t now_ms) {
   conn->now_ms = now_ms;
   conn->clock_started = 1;
   refill_glitches(conn, now_ms);
+  h2_resets_tick(conn);
   if (conn->local_settings_unacked && conn->settings_sent_at == UINT64_MAX)
     conn->settings_sent_at = now_ms;
   if (conn->local_settings_unacked &&

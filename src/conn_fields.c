@@ -9,39 +9,70 @@
 #include <string.h>
 
 #include "conn_internal.h"
+#include "hpack_decoder_internal.h"
 
 /* ---- Field validation (RFC 9113 8.2, 8.3) ------------------------------- */
 
-/* Name characters: lowercase tokens; ':' only as the first character of
- * a pseudo-header, checked by the caller. */
-static int valid_name_char(uint8_t c) {
-  /* The token punctuation !#$%&'*+-.^_`|~ as bit masks over 32..95 and
-   * 96..127: a name check is on every field of every message. */
-  static const uint64_t punct_low = 0xc000000000006cfaull;
-  static const uint64_t punct_high = 0x50000001ull;
-  if (c >= 'a' && c <= 'z') return 1;
-  if (c >= '0' && c <= '9') return 1;
-  if (c >= 32 && c < 96) return (int)((punct_low >> (c - 32)) & 1);
-  if (c >= 96 && c < 128) return (int)((punct_high >> (c - 96)) & 1);
-  return 0;
-}
+/* Name characters: lowercase tokens (RFC 9110 5.6.2, without uppercase);
+ * ':' only as the first character of a pseudo-header, checked by the
+ * caller. 1 marks a character a name may not hold. Names are checked on
+ * every field of every message: a load and an OR per byte, no branch. */
+static const uint8_t bad_name_char[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
 
 static int valid_name(const uint8_t *name, uint32_t length, int *pseudo) {
   *pseudo = length > 0 && name[0] == ':';
   if (length == (uint32_t)*pseudo) return 0;
-  for (uint32_t i = (uint32_t)*pseudo; i < length; i++)
-    if (!valid_name_char(name[i])) return 0;
-  return 1;
+  unsigned bad = 0;
+  for (uint32_t i = (uint32_t)*pseudo; i < length; i++) bad |= bad_name_char[name[i]];
+  return !bad;
 }
 
-/* Values: no NUL, CR or LF, and no leading or trailing space or tab. */
+/* Non-zero when a byte of x equals the byte repeated in `pattern`: the
+ * classic zero-byte test on x ^ pattern, exact as a yes-or-no answer. */
+static uint64_t has_byte(uint64_t x, uint64_t pattern) {
+  uint64_t y = x ^ pattern;
+  return (y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull;
+}
+
+static int forbidden_in_word(const uint8_t *p) {
+  uint64_t x;
+  memcpy(&x, p, sizeof(x));
+  return (has_byte(x, 0) | has_byte(x, 0x0d0d0d0d0d0d0d0dull) |
+          has_byte(x, 0x0a0a0a0a0a0a0a0aull)) != 0;
+}
+
+/* Values: no NUL, CR or LF, and no leading or trailing space or tab.
+ * Eight bytes at a time; the last word may overlap the one before. */
 static int valid_value(const uint8_t *v, uint32_t length) {
-  if (length && (v[0] == ' ' || v[0] == '\t' || v[length - 1] == ' ' ||
-                 v[length - 1] == '\t'))
+  if (!length) return 1;
+  if (v[0] == ' ' || v[0] == '\t' || v[length - 1] == ' ' ||
+      v[length - 1] == '\t')
     return 0;
-  for (uint32_t i = 0; i < length; i++)
-    if (v[i] == 0 || v[i] == '\r' || v[i] == '\n') return 0;
-  return 1;
+  if (length < 8) {
+    for (uint32_t i = 0; i < length; i++)
+      if (v[i] == 0 || v[i] == '\r' || v[i] == '\n') return 0;
+    return 1;
+  }
+  for (uint32_t i = 0; i + 8 < length; i += 8)
+    if (forbidden_in_word(v + i)) return 0;
+  return !forbidden_in_word(v + length - 8);
 }
 
 static int name_is(const h2_header *f, const char *name) {
@@ -214,17 +245,36 @@ static int body_short(const h2_stream *s, const response_info *info,
 
 /* Interim responses count toward the header budget together (RFC 9113
  * 10.5.1): many small 1xx blocks must not add up to an unbounded amount. */
-static int interim_over_budget(h2_conn *conn, h2_stream *s,
+static int interim_over_budget(h2_conn *conn, stream_extra *x,
                                const h2_header_list *list) {
-  s->interim_bytes += h2_header_list_size(list);
-  return s->interim_bytes > conn->opt.max_header_list_size;
+  uint64_t bytes = (uint64_t)x->interim_bytes + h2_header_list_size(list);
+  x->interim_bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+  return bytes > conn->opt.max_header_list_size;
+}
+
+/* What the checks that depend on the fields alone say: `known` when the
+ * block was answered from the response memo, else what checking them
+ * finds; a one-frame block that passes is offered to the memo. */
+static const char *check_fields(h2_conn *conn, const h2_header_list *list,
+                                int trailers, const response_info *known,
+                                response_info *info) {
+  if (known) {
+    *info = *known;
+    return NULL;
+  }
+  const char *why = check_response(list, trailers, info);
+  const field_block *b = &conn->block;
+  if (!why && b->whole)
+    h2_response_memo_note(conn, b->whole, b->whole_length, b->decoder_version,
+                          trailers, list, info->status, info->content_length);
+  return why;
 }
 
 static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
-                           int end_stream) {
+                           int end_stream, const response_info *known) {
   response_info info;
   int trailers = (s->flags & STREAM_FINAL_HEADERS) != 0;
-  const char *why = check_response(list, trailers, &info);
+  const char *why = check_fields(conn, list, trailers, known, &info);
   if (!why && trailers && !end_stream) why = "trailers without END_STREAM";
   if (!why && !trailers && info.status < 200 && end_stream)
     why = "interim response with END_STREAM";
@@ -232,12 +282,19 @@ static int deliver_headers(h2_conn *conn, h2_stream *s, h2_header_list *list,
     why = "interim response with a content-length";
   if (!why && end_stream && body_short(s, &info, trailers))
     why = "response body shorter than its content-length";
-  if (!why && !trailers && info.status < 200 && interim_over_budget(conn, s, list)) {
+  /* The interim counters live in the stream's extra parts, which only
+   * streams that get 1xx responses need. */
+  if (!why && !trailers && info.status < 200 && !h2_stream_extra(conn, s)) {
+    h2_events_return_list(conn, list);
+    return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
+  }
+  if (!why && !trailers && info.status < 200 &&
+      interim_over_budget(conn, s->extra, list)) {
     conn->counters[H2_COUNTER_HEADER_LIST_TOO_LARGE]++;
     why = "interim responses exceed the header budget";
   }
   if (!why && !trailers && info.status < 200 &&
-      ++s->interim_count > conn->opt.max_interim_responses) {
+      ++s->extra->interim_count > conn->opt.max_interim_responses) {
     conn->counters[H2_COUNTER_INTERIM_FLOOD]++;
     h2_events_return_list(conn, list);
     return h2_conn_stream_error(conn, s, H2_ERR_STREAM_ENHANCE_YOUR_CALM,
@@ -266,7 +323,12 @@ static int complete_block(h2_conn *conn, int status) {
   h2_header_list *list = b->list;
   b->list = NULL;
   if (b->promised_id) {
+    /* The server may already be sending the pushed response: remember the
+     * refused stream so those frames are ignored, not taken for frames on
+     * an idle stream. It took no slot of the server's concurrency limit
+     * (pushes count against ours), so the reset is not paced. */
     h2_events_return_list(conn, list);
+    h2_reset_remember(conn, b->promised_id);
     return h2_send_rst(conn, b->promised_id, H2_REFUSED_STREAM);
   }
   h2_stream *s = h2_stream_find(&conn->streams, b->stream_id);
@@ -286,7 +348,7 @@ static int complete_block(h2_conn *conn, int status) {
                                 status ? "response header list too large"
                                        : "HEADERS depends on its own stream");
   }
-  return deliver_headers(conn, s, list, b->end_stream);
+  return deliver_headers(conn, s, list, b->end_stream, NULL);
 }
 
 /* Feeds a fragment to the decoder. */
@@ -303,16 +365,21 @@ static int decode_fragment(h2_conn *conn, const h2_frame *fr) {
 
 /* Where a block's fields go: a list for a live response, nowhere for a
  * stream we reset or closed (decoded only to keep HPACK in sync). */
-static int block_target(h2_conn *conn, uint32_t id, int *discard) {
+static int block_target(h2_conn *conn, uint32_t id, int *discard,
+                        h2_stream **live) {
   *discard = 0;
   h2_stream *s = h2_stream_find(&conn->streams, id);
+  *live = s;
   if (s && !(s->flags & STREAM_QUEUED)) return 0;
+  if (!s && h2_conn_recently_reset(conn, id)) {
+    *discard = 1;
+    return 0;
+  }
   if ((id & 1) == 0)
     return h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL,
                         "HEADERS on a server-initiated stream");
   if (!s && id < conn->next_stream_id) {
     *discard = 1;
-    if (h2_conn_recently_reset(conn, id)) return 0;
     return h2_conn_fail(conn, H2_ERR_CONN_STREAM_CLOSED,
                         "HEADERS on a stream the server already ended");
   }
@@ -320,12 +387,36 @@ static int block_target(h2_conn *conn, uint32_t id, int *discard) {
                       "HEADERS on a stream we never opened");
 }
 
+/* A live response's block in one frame may be one the memo knows: then it
+ * is delivered from there, without decoding (the decoder's state would
+ * not change). Returns 1 when it was, 0 when it must be decoded, or the
+ * connection's failure. */
+static int answer_from_memo(h2_conn *conn, h2_stream *s, const h2_frame *fr) {
+  field_block *b = &conn->block;
+  b->whole = fr->payload;
+  b->whole_length = fr->payload_length;
+  b->decoder_version = h2_hpack_decoder_version(conn->decoder);
+  int trailers = (s->flags & STREAM_FINAL_HEADERS) != 0;
+  response_info info;
+  int rv = h2_response_memo_lookup(conn, fr->payload, fr->payload_length,
+                                   trailers, b->list, &info.status,
+                                   &info.content_length);
+  if (rv < 0) return h2_conn_fail(conn, rv, "out of memory");
+  if (!rv) return 0;
+  b->open = 0;
+  h2_header_list *list = b->list;
+  b->list = NULL;
+  rv = deliver_headers(conn, s, list, b->end_stream, &info);
+  return rv ? rv : 1;
+}
+
 int h2_block_begin(h2_conn *conn, const h2_frame *fr, uint32_t promised,
                    int stream_error) {
   field_block *b = &conn->block;
   int discard = 1;
+  h2_stream *s = NULL;
   if (!promised) {
-    int rv = block_target(conn, fr->hd.stream_id, &discard);
+    int rv = block_target(conn, fr->hd.stream_id, &discard, &s);
     if (rv) return rv;
   }
   memset(b, 0, sizeof(*b));
@@ -338,6 +429,10 @@ int h2_block_begin(h2_conn *conn, const h2_frame *fr, uint32_t promised,
   if (!discard) {
     b->list = h2_events_take_list(conn);
     if (!b->list) return h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory");
+    if (!stream_error && (fr->hd.flags & H2_FLAG_END_HEADERS)) {
+      int rv = answer_from_memo(conn, s, fr);
+      if (rv) return rv < 0 ? rv : 0;
+    }
   }
   return decode_fragment(conn, fr);
 }

@@ -32,10 +32,20 @@ static h2_stream *stream_for_frame(h2_conn *conn, uint32_t id, int *fatal,
   h2_stream *s = h2_stream_find(&conn->streams, id);
   if (s && !(s->flags & STREAM_QUEUED)) return s;
   if (!s && is_closed_id(conn, id)) return NULL;
+  /* A promised stream we refused is closed too, though never opened. */
+  if (!s && h2_conn_recently_reset(conn, id)) return NULL;
   snprintf(conn->detail_buf, sizeof(conn->detail_buf),
            "%s on idle stream %u", what, id);
   *fatal = h2_conn_fail(conn, H2_ERR_CONN_PROTOCOL, conn->detail_buf);
   return NULL;
+}
+
+/* WINDOW_UPDATE or RST_STREAM for a closed stream. The server may have
+ * sent it before it saw our reset (an RST_STREAM crossing ours is
+ * common): ignored quietly. Otherwise it is harmless one by one but costs
+ * work, so each is charged to the glitch bucket. */
+static int closed_stream_control(h2_conn *conn, uint32_t id) {
+  return h2_conn_recently_reset(conn, id) ? 0 : h2_conn_glitch(conn);
 }
 
 /* ---- DATA --------------------------------------------------------------- */
@@ -95,12 +105,14 @@ static int begin_data(h2_conn *conn) {
     s = NULL;
   }
   if (s) {
-    s->recv_window -= hd->length;
-    if (s->recv_window < 0) {
+    int64_t window = (int64_t)s->recv_window - hd->length;
+    if (window < 0) {
       conn->counters[H2_COUNTER_FLOW_CONTROL_VIOLATION]++;
       h2_conn_stream_error(conn, s, H2_ERR_STREAM_FLOW_CONTROL,
                            "DATA beyond the stream window");
       s = NULL;
+    } else {
+      s->recv_window = (int32_t)window;
     }
   }
   if (hd->length == 0 && !(hd->flags & H2_FLAG_END_STREAM)) {
@@ -356,6 +368,8 @@ static int queue_ack(h2_conn *conn, const h2_frame *ack) {
 
 static int handle_ping(h2_conn *conn, const h2_frame *fr) {
   if (fr->hd.flags & H2_FLAG_ACK) {
+    int ours = h2_reset_ping_acked(conn, fr->payload);
+    if (ours) return ours < 0 ? ours : 0;
     if (!conn->pings_outstanding) return h2_conn_glitch(conn);
     conn->pings_outstanding--;
     const uint8_t *copy;
@@ -380,11 +394,12 @@ static int apply_initial_window(h2_conn *conn, uint32_t value) {
   for (uint32_t i = 0; i <= conn->streams.mask; i++) {
     h2_stream *s = h2_stream_map_at(&conn->streams, i);
     if (!s) continue;
-    s->send_window += delta;
-    if (s->send_window > H2_MAX_WINDOW_SIZE)
+    int64_t window = s->send_window + delta;
+    if (window > H2_MAX_WINDOW_SIZE)
       return h2_conn_fail(conn, H2_ERR_CONN_FLOW_CONTROL,
                           "SETTINGS_INITIAL_WINDOW_SIZE overflows a stream window");
-    if (delta > 0 && s->send_window > 0 && s->send_end > s->send_start)
+    s->send_window = (int32_t)window;
+    if (delta > 0 && s->send_window > 0 && h2_stream_body_pending(s))
       h2_stream_send_list_add(conn, s);
   }
   return 0;
@@ -488,14 +503,13 @@ static int handle_window_update(h2_conn *conn, const h2_frame *fr) {
   }
   int fatal;
   h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "WINDOW_UPDATE");
-  /* Control frames for closed streams are harmless one by one, but cost
-   * work: each is charged to the glitch bucket. */
-  if (!s) return fatal ? fatal : h2_conn_glitch(conn);
-  if (s->send_window + fr->value > H2_MAX_WINDOW_SIZE)
+  if (!s) return fatal ? fatal : closed_stream_control(conn, fr->hd.stream_id);
+  int64_t window = (int64_t)s->send_window + fr->value;
+  if (window > H2_MAX_WINDOW_SIZE)
     return h2_conn_stream_error(conn, s, H2_ERR_STREAM_FLOW_CONTROL,
                                 "WINDOW_UPDATE overflows a stream window");
-  s->send_window += fr->value;
-  if (s->send_window > 0 && (s->send_end > s->send_start ||
+  s->send_window = (int32_t)window;
+  if (s->send_window > 0 && (h2_stream_body_pending(s) ||
                              ((s->flags & STREAM_BODY_ENDING) &&
                               !(s->flags & STREAM_LOCAL_CLOSED))))
     h2_stream_send_list_add(conn, s);
@@ -505,7 +519,7 @@ static int handle_window_update(h2_conn *conn, const h2_frame *fr) {
 static int handle_rst_stream(h2_conn *conn, const h2_frame *fr) {
   int fatal;
   h2_stream *s = stream_for_frame(conn, fr->hd.stream_id, &fatal, "RST_STREAM");
-  if (!s) return fatal ? fatal : h2_conn_glitch(conn);
+  if (!s) return fatal ? fatal : closed_stream_control(conn, fr->hd.stream_id);
   uint32_t flags = fr->error_code == H2_REFUSED_STREAM ? H2_EVENT_FLAG_RETRYABLE : 0;
   int rv = h2_stream_finish(conn, s, h2_error_from_wire(fr->error_code, 1), flags);
   h2_conn_check_done(conn);

@@ -13,9 +13,15 @@
 
 #include "conn_internal.h"
 #include "byte_order.h"
+#include "hpack_encoder_internal.h"
 
 /* How much body is framed ahead of the caller draining the output. */
 #define OUTPUT_BATCH (64 * 1024)
+
+/* The output buffer's first size, and the size it returns to once a burst
+ * that grew it (many requests submitted before any output was taken) has
+ * been drained: a connection keeps no more than it normally needs. */
+#define OUTPUT_RESTING_CAPACITY 4096u
 
 int h2_out_reserve(h2_conn *conn, size_t length, uint8_t **at) {
   if (conn->out_capacity - conn->out_end < length) {
@@ -27,7 +33,8 @@ int h2_out_reserve(h2_conn *conn, size_t length, uint8_t **at) {
       conn->out_end = pending;
     }
     if (conn->out_capacity - conn->out_end < length) {
-      size_t capacity = conn->out_capacity ? conn->out_capacity : 4096;
+      size_t capacity = conn->out_capacity ? conn->out_capacity
+                                           : OUTPUT_RESTING_CAPACITY;
       while (capacity - pending < length) capacity *= 2;
       uint8_t *out = h2_realloc(conn->alloc, conn->out, capacity);
       if (!out) return H2_ERR_NOMEM;
@@ -128,8 +135,16 @@ static int frame_block(h2_conn *conn, uint32_t stream_id, const uint8_t *block,
   return 0;
 }
 
-int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
-                    size_t count, int end_stream) {
+/* Encodes fields into a block (on the stack when small) and frames it.
+ * `memoized`: the fields are the request memo's; their block is reused
+ * when the encoder's state allows, and kept when encoding left the state
+ * as it found it. */
+static int encode_and_frame(h2_conn *conn, uint32_t stream_id,
+                            const h2_header *f, size_t count, int end_stream,
+                            int memoized) {
+  size_t length;
+  const uint8_t *kept = memoized ? h2_request_memo_block(conn, &length) : NULL;
+  if (kept) return frame_block(conn, stream_id, kept, length, end_stream);
   size_t bound = h2_hpack_encode_bound(conn->encoder, f, count);
   uint8_t stack_block[2048];
   uint8_t *block = stack_block;
@@ -137,42 +152,47 @@ int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
     block = h2_malloc(conn->alloc, bound);
     if (!block) return H2_ERR_NOMEM;
   }
-  int length = h2_hpack_encode(conn->encoder, f, count, block, bound);
-  int rv = length < 0 ? length
-                      : frame_block(conn, stream_id, block, (size_t)length,
-                                    end_stream);
+  uint64_t version = h2_hpack_encoder_version(conn->encoder);
+  int rv = h2_hpack_encode(conn->encoder, f, count, block, bound);
+  if (rv >= 0 && memoized && version == h2_hpack_encoder_version(conn->encoder))
+    h2_request_memo_keep_block(conn, block, (size_t)rv, version);
+  if (rv >= 0) rv = frame_block(conn, stream_id, block, (size_t)rv, end_stream);
   if (block != stack_block) h2_free(conn->alloc, block);
   return rv;
 }
 
+int h2_send_headers(h2_conn *conn, uint32_t stream_id, const h2_header *f,
+                    size_t count, int end_stream) {
+  return encode_and_frame(conn, stream_id, f, count, end_stream, 0);
+}
+
 void h2_send_request_headers(h2_conn *conn, h2_stream *s, const h2_header *f,
-                             size_t count) {
-  int end_stream = (s->flags & STREAM_BODY_ENDING) && s->send_end == s->send_start &&
+                             size_t count, int memoized) {
+  int end_stream = (s->flags & STREAM_BODY_ENDING) && !h2_stream_body_pending(s) &&
                    !(s->flags & STREAM_TRAILERS_PENDING);
   s->flags &= ~(uint32_t)STREAM_QUEUED;
   conn->active_streams++;
-  if (h2_send_headers(conn, s->id, f, count, end_stream)) {
+  if (encode_and_frame(conn, s->id, f, count, end_stream, memoized)) {
     h2_conn_fail(conn, H2_ERR_NOMEM, "out of memory sending HEADERS");
     return;
   }
   if (end_stream)
     s->flags |= STREAM_LOCAL_CLOSED;
-  else if (s->send_end > s->send_start || (s->flags & STREAM_BODY_ENDING))
+  else if (h2_stream_body_pending(s) || (s->flags & STREAM_BODY_ENDING))
     h2_stream_send_list_add(conn, s);
 }
 
 /* Sends a queued stream's HEADERS now that it has a slot. */
 static int activate(h2_conn *conn, h2_stream *s) {
-  stream_request *r = s->request;
-  s->request = NULL;
-  h2_send_request_headers(conn, s, r->fields, r->count);
+  stream_request *r = s->extra->request;
+  s->extra->request = NULL;
+  h2_send_request_headers(conn, s, r->fields, r->count, 0);
   h2_request_free(conn, r);
   return conn->failed;
 }
 
 int h2_activate_queued(h2_conn *conn) {
-  while (conn->queue_head &&
-         conn->active_streams < conn->peer.max_concurrent_streams) {
+  while (conn->queue_head && h2_conn_has_slot(conn)) {
     h2_stream *s = conn->queue_head;
     if (s->flags & STREAM_EXTENDED_CONNECT) {
       /* Wait for the server's SETTINGS to know whether it allows
@@ -183,7 +203,7 @@ int h2_activate_queued(h2_conn *conn) {
         continue;
       }
     }
-    conn->queue_head = s->next_queued;
+    conn->queue_head = s->extra->next_queued;
     if (!conn->queue_head) conn->queue_tail = NULL;
     conn->queued_streams--;
     int rv = activate(conn, s);
@@ -196,9 +216,10 @@ int h2_activate_queued(h2_conn *conn) {
 static int end_body(h2_conn *conn, h2_stream *s) {
   int rv;
   if (s->flags & STREAM_TRAILERS_PENDING) {
-    rv = h2_send_headers(conn, s->id, s->trailers->fields, s->trailers->count, 1);
-    h2_request_free(conn, s->trailers);
-    s->trailers = NULL;
+    stream_extra *x = s->extra;
+    rv = h2_send_headers(conn, s->id, x->trailers->fields, x->trailers->count, 1);
+    h2_request_free(conn, x->trailers);
+    x->trailers = NULL;
     s->flags &= ~(uint32_t)STREAM_TRAILERS_PENDING;
   } else {
     h2_frame fr = {0};
@@ -214,14 +235,15 @@ static int end_body(h2_conn *conn, h2_stream *s) {
 /* Frames up to one DATA frame of a stream's body. Returns 1 when the
  * stream has more to send and should stay in the round robin. */
 static int send_some_data(h2_conn *conn, h2_stream *s) {
-  size_t available = s->send_end - s->send_start;
+  stream_extra *x = s->extra;
+  size_t available = x->send_end - x->send_start;
   if (!available) {
     if (s->flags & STREAM_BODY_ENDING) return end_body(conn, s) < 0 ? -1 : 0;
     return 0;
   }
   if (s->send_window <= 0) return 0; /* a WINDOW_UPDATE will re-add it */
   uint64_t n = available;
-  if ((int64_t)n > s->send_window) n = (uint64_t)s->send_window;
+  if (n > (uint64_t)s->send_window) n = (uint64_t)s->send_window;
   if ((int64_t)n > conn->send_window) n = (uint64_t)conn->send_window;
   if (n > conn->peer.max_frame_size) n = conn->peer.max_frame_size;
   int last = n == available && (s->flags & STREAM_BODY_ENDING) &&
@@ -230,16 +252,17 @@ static int send_some_data(h2_conn *conn, h2_stream *s) {
   fr.hd.type = H2_FRAME_DATA;
   fr.hd.stream_id = s->id;
   fr.hd.flags = last ? H2_FLAG_END_STREAM : 0;
-  fr.payload = s->send_buf + s->send_start;
+  fr.payload = x->send_buf + x->send_start;
   fr.payload_length = (uint32_t)n;
   if (h2_send_frame(conn, &fr)) return -1;
-  s->send_start += n;
+  x->send_start += n;
   conn->send_buffered -= n;
-  s->send_window -= (int64_t)n;
+  /* n is at most the positive window, so the window stays at or above 0. */
+  s->send_window -= (int32_t)n;
   conn->send_window -= (int64_t)n;
   if (last) s->flags |= STREAM_LOCAL_CLOSED;
   if (last) return 0;
-  return s->send_end > s->send_start || (s->flags & STREAM_BODY_ENDING);
+  return x->send_end > x->send_start || (s->flags & STREAM_BODY_ENDING);
 }
 
 /* Framing body frees room in the send buffer, which all streams share:
@@ -264,9 +287,9 @@ int h2_fill_output(h2_conn *conn) {
   if (rv) return rv;
   while (conn->send_head && conn->out_end - conn->out_start < OUTPUT_BATCH) {
     h2_stream *s = conn->send_head;
-    int wants_data = s->send_end > s->send_start;
+    int wants_data = h2_stream_body_pending(s) > 0;
     if (wants_data && conn->send_window <= 0) break;
-    conn->send_head = s->next_sending;
+    conn->send_head = s->extra->next_sending;
     if (!conn->send_head) conn->send_tail = NULL;
     s->flags &= ~(uint32_t)STREAM_IN_SEND_LIST;
     int more = send_some_data(conn, s);
@@ -288,11 +311,15 @@ int h2_credit_connection(h2_conn *conn, uint64_t bytes) {
 
 int h2_credit_stream(h2_conn *conn, h2_stream *s, uint64_t bytes) {
   if (s->flags & STREAM_REMOTE_CLOSED) return 0;
-  s->recv_unacked += (uint32_t)bytes;
+  /* Credit beyond what the window gave out (an application consuming
+   * more than it received) would overflow the window: it is capped. */
+  uint64_t room = (uint64_t)(H2_MAX_WINDOW_SIZE - (int64_t)s->recv_window) -
+                  s->recv_unacked;
+  s->recv_unacked += (uint32_t)(bytes < room ? bytes : room);
   if (s->recv_unacked < conn->opt.initial_window_size / 2) return 0;
   uint32_t inc = s->recv_unacked;
   s->recv_unacked = 0;
-  s->recv_window += inc;
+  s->recv_window += (int32_t)inc;
   return h2_send_window_update(conn, s->id, inc);
 }
 
@@ -303,6 +330,18 @@ size_t h2_conn_peek_output(h2_conn *conn, const uint8_t **data) {
   return conn->out_end - conn->out_start;
 }
 
+/* Gives back a drained buffer that a burst grew. Not while request body
+ * is being framed: the next batch would only grow it again. Shrinking
+ * cannot lose anything (the buffer is empty) and a failed shrink keeps
+ * the larger buffer. */
+static void shrink_output(h2_conn *conn) {
+  if (conn->out_capacity <= 4 * OUTPUT_RESTING_CAPACITY || conn->send_head) return;
+  uint8_t *out = h2_realloc(conn->alloc, conn->out, OUTPUT_RESTING_CAPACITY);
+  if (!out) return;
+  conn->out = out;
+  conn->out_capacity = OUTPUT_RESTING_CAPACITY;
+}
+
 void h2_conn_consume_output(h2_conn *conn, size_t length) {
   size_t pending = conn->out_end - conn->out_start;
   if (length > pending) length = pending;
@@ -310,6 +349,7 @@ void h2_conn_consume_output(h2_conn *conn, size_t length) {
   if (conn->out_start == conn->out_end) {
     conn->out_start = conn->out_end = 0;
     conn->acks_since_drain = 0;
+    shrink_output(conn);
   }
 }
 

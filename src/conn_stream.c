@@ -10,6 +10,8 @@
 #define TOMBSTONE (&tombstone_marker)
 static h2_stream tombstone_marker;
 
+#define MIN_SLOTS 16u
+
 /* Client stream ids are odd and grow by two: halving gives consecutive
  * keys, which a multiplicative hash spreads well. */
 static uint32_t slot_of(const stream_map *map, uint32_t id) {
@@ -18,7 +20,7 @@ static uint32_t slot_of(const stream_map *map, uint32_t id) {
 
 int h2_stream_map_init(h2_conn *conn, stream_map *map) {
   memset(map, 0, sizeof(*map));
-  map->mask = 15;
+  map->mask = MIN_SLOTS - 1;
   map->slots = h2_calloc(conn->alloc, map->mask + 1, sizeof(*map->slots));
   return map->slots ? 0 : H2_ERR_NOMEM;
 }
@@ -65,13 +67,26 @@ static int rehash(h2_conn *conn, stream_map *map, uint32_t mask) {
   return 0;
 }
 
+/* The size a full map moves to: twice as large when live streams fill a
+ * quarter of it or more; else the smallest size (16 slots at least) that
+ * they fill at most a quarter of, which sweeps the tombstones away and
+ * gives back what a past burst of streams grew. Either way a quarter of
+ * the new table at least is free for insertions before the next rehash,
+ * so rehashing costs a constant per operation, and 1000 open streams fit
+ * in 2048 slots. */
+static uint32_t next_mask(const stream_map *map) {
+  uint64_t needed = ((uint64_t)map->count + 1) * 4;
+  if (needed > (uint64_t)map->mask + 1) return map->mask * 2 + 1;
+  uint32_t mask = MIN_SLOTS - 1;
+  while (needed > (uint64_t)mask + 1) mask = mask * 2 + 1;
+  return mask;
+}
+
 int h2_stream_map_put(h2_conn *conn, stream_map *map, h2_stream *s) {
   /* Keep the table at most half full, counting tombstones, so probes stay
    * short and always end at an empty slot. */
   if ((map->count + map->tombstones + 1) * 2 > map->mask + 1) {
-    uint32_t mask = map->mask;
-    while ((map->count + 1) * 4 > mask + 1) mask = mask * 2 + 1;
-    int rv = rehash(conn, map, mask);
+    int rv = rehash(conn, map, next_mask(map));
     if (rv) return rv;
   }
   uint32_t i = slot_of(map, s->id);
@@ -100,10 +115,15 @@ h2_stream *h2_stream_new(h2_conn *conn, uint32_t id, void *user) {
   if (!s) return NULL;
   s->id = id;
   s->user = user;
-  s->send_window = conn->peer.initial_window_size;
-  s->recv_window = conn->opt.initial_window_size;
+  s->send_window = (int32_t)conn->peer.initial_window_size;
+  s->recv_window = (int32_t)conn->opt.initial_window_size;
   s->content_length = -1;
   return s;
+}
+
+stream_extra *h2_stream_extra(h2_conn *conn, h2_stream *s) {
+  if (!s->extra) s->extra = h2_calloc(conn->alloc, 1, sizeof(*s->extra));
+  return s->extra;
 }
 
 void h2_request_free(h2_conn *conn, stream_request *r) {
@@ -114,9 +134,13 @@ void h2_request_free(h2_conn *conn, stream_request *r) {
 }
 
 void h2_stream_free(h2_conn *conn, h2_stream *s) {
-  h2_request_free(conn, s->request);
-  h2_request_free(conn, s->trailers);
-  h2_free(conn->alloc, s->send_buf);
+  stream_extra *x = s->extra;
+  if (x) {
+    h2_request_free(conn, x->request);
+    h2_request_free(conn, x->trailers);
+    h2_free(conn->alloc, x->send_buf);
+    h2_free(conn->alloc, x);
+  }
   h2_free(conn->alloc, s);
 }
 
@@ -149,11 +173,13 @@ stream_request *h2_request_copy(h2_conn *conn, const h2_header *fields,
   return r;
 }
 
+/* Queued streams always carry their extra parts: the copy of the request
+ * lives there, next to the queue's link. */
 void h2_stream_queue_push(h2_conn *conn, h2_stream *s) {
   s->flags |= STREAM_QUEUED;
-  s->next_queued = NULL;
+  s->extra->next_queued = NULL;
   if (conn->queue_tail)
-    conn->queue_tail->next_queued = s;
+    conn->queue_tail->extra->next_queued = s;
   else
     conn->queue_head = s;
   conn->queue_tail = s;
@@ -164,21 +190,24 @@ static void queue_remove(h2_conn *conn, h2_stream *s) {
   h2_stream **link = &conn->queue_head, *prev = NULL;
   while (*link && *link != s) {
     prev = *link;
-    link = &(*link)->next_queued;
+    link = &(*link)->extra->next_queued;
   }
   if (!*link) return;
-  *link = s->next_queued;
+  *link = s->extra->next_queued;
   if (conn->queue_tail == s) conn->queue_tail = prev;
   conn->queued_streams--;
   s->flags &= ~(uint32_t)STREAM_QUEUED;
 }
 
+/* Only streams with body or trailers to send join the round robin, and
+ * those have their extra parts (h2_conn_submit_data and
+ * h2_conn_submit_trailers allocate them). */
 void h2_stream_send_list_add(h2_conn *conn, h2_stream *s) {
   if (s->flags & (STREAM_IN_SEND_LIST | STREAM_QUEUED)) return;
   s->flags |= STREAM_IN_SEND_LIST;
-  s->next_sending = NULL;
+  s->extra->next_sending = NULL;
   if (conn->send_tail)
-    conn->send_tail->next_sending = s;
+    conn->send_tail->extra->next_sending = s;
   else
     conn->send_head = s;
   conn->send_tail = s;
@@ -189,10 +218,10 @@ static void send_list_remove(h2_conn *conn, h2_stream *s) {
   h2_stream **link = &conn->send_head, *prev = NULL;
   while (*link && *link != s) {
     prev = *link;
-    link = &(*link)->next_sending;
+    link = &(*link)->extra->next_sending;
   }
   if (*link) {
-    *link = s->next_sending;
+    *link = s->extra->next_sending;
     if (conn->send_tail == s) conn->send_tail = prev;
   }
   s->flags &= ~(uint32_t)STREAM_IN_SEND_LIST;
@@ -205,7 +234,7 @@ void h2_stream_close(h2_conn *conn, h2_stream *s) {
   else if (conn->active_streams)
     conn->active_streams--;
   send_list_remove(conn, s);
-  conn->send_buffered -= s->send_end - s->send_start;
+  conn->send_buffered -= h2_stream_body_pending(s);
   h2_stream_map_remove(&conn->streams, s->id);
   h2_stream_free(conn, s);
 }

@@ -31,29 +31,50 @@ static int is_head(const h2_header *fields, size_t count) {
   return 0;
 }
 
+/* Checks a request's fields and finds what the stream needs to know of
+ * them; a request identical to the remembered one was checked already. */
+static int examine_request(h2_conn *conn, const h2_header *fields,
+                           size_t count, uint32_t *stream_flags,
+                           uint64_t *list_size) {
+  if (h2_request_memo_matches(conn, fields, count)) {
+    *stream_flags = conn->memo.stream_flags;
+    *list_size = conn->memo.list_size;
+    return 0;
+  }
+  const char *reason;
+  int rv = h2_validate_request_fields(fields, count, &reason);
+  if (rv) return rv;
+  *list_size = header_list_size(fields, count);
+  *stream_flags = (is_head(fields, count) ? STREAM_IS_HEAD : 0) |
+                  (has_protocol(fields, count) ? STREAM_EXTENDED_CONNECT : 0);
+  h2_request_memo_remember(conn, fields, count, *stream_flags, *list_size);
+  return 0;
+}
+
 int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
                            size_t count, int end_stream, void *user) {
   if (!conn || (count && !fields)) return H2_ERR_INVALID_ARGUMENT;
   if (!h2_conn_can_submit(conn)) return H2_ERR_CONNECTION_GOING_AWAY;
-  const char *reason;
-  int rv = h2_validate_request_fields(fields, count, &reason);
+  uint32_t stream_flags;
+  uint64_t list_size;
+  int rv = examine_request(conn, fields, count, &stream_flags, &list_size);
   if (rv) return rv;
-  if (header_list_size(fields, count) > conn->peer.max_header_list_size)
+  if (list_size > conn->peer.max_header_list_size)
     return H2_ERR_HEADER_LIST_TOO_LARGE;
   /* Extended CONNECT (RFC 8441) only once the server has said yes. */
-  int extended = has_protocol(fields, count);
+  int extended = (stream_flags & STREAM_EXTENDED_CONNECT) != 0;
   if (extended && conn->peer.received && conn->peer.enable_connect_protocol != 1)
     return H2_ERR_INVALID_STATE;
   /* A request that can leave at once is encoded straight from the
    * caller's fields; only one that must wait for a slot (or for the
    * server's SETTINGS, for extended CONNECT) keeps a copy. Requests leave
    * in submission order, which keeps stream ids rising on the wire. */
-  int now = !conn->queue_head &&
-            conn->active_streams < conn->peer.max_concurrent_streams &&
-            (!extended || conn->peer.received);
+  int now = !conn->queue_head && (!extended || conn->peer.received) &&
+            h2_conn_has_slot(conn);
   h2_stream *s = h2_stream_new(conn, conn->next_stream_id, user);
   if (!s) return H2_ERR_NOMEM;
-  if (!now && !(s->request = h2_request_copy(conn, fields, count))) {
+  if (!now && (!h2_stream_extra(conn, s) ||
+               !(s->extra->request = h2_request_copy(conn, fields, count)))) {
     h2_stream_free(conn, s);
     return H2_ERR_NOMEM;
   }
@@ -62,14 +83,14 @@ int h2_conn_submit_request(h2_conn *conn, const h2_header *fields,
     return H2_ERR_NOMEM;
   }
   conn->next_stream_id += 2;
-  if (is_head(fields, count)) s->flags |= STREAM_IS_HEAD;
-  if (extended) s->flags |= STREAM_EXTENDED_CONNECT;
+  s->flags |= stream_flags;
   if (end_stream) s->flags |= STREAM_BODY_ENDING;
   int id = (int)s->id;
   /* The request is accepted from here on: if sending its HEADERS fails,
    * the connection fails and the stream reports that through its events
-   * (and is freed then), so the id is returned either way. */
-  if (now) h2_send_request_headers(conn, s, fields, count);
+   * (and is freed then), so the id is returned either way. The fields are
+   * the memo's when it holds any: examine_request made sure. */
+  if (now) h2_send_request_headers(conn, s, fields, count, conn->memo.valid);
   else h2_stream_queue_push(conn, s);
   return id;
 }
@@ -85,25 +106,25 @@ static h2_stream *writable_stream(h2_conn *conn, uint32_t stream_id, int *rv) {
   return s;
 }
 
-static int append_body(h2_conn *conn, h2_stream *s, const uint8_t *data,
+static int append_body(h2_conn *conn, stream_extra *x, const uint8_t *data,
                        size_t length) {
-  if (s->send_start && s->send_start == s->send_end) s->send_start = s->send_end = 0;
-  if (s->send_capacity - s->send_end < length) {
-    size_t pending = s->send_end - s->send_start;
-    if (s->send_start) memmove(s->send_buf, s->send_buf + s->send_start, pending);
-    s->send_start = 0;
-    s->send_end = pending;
-    size_t capacity = s->send_capacity ? s->send_capacity : 16384;
+  if (x->send_start && x->send_start == x->send_end) x->send_start = x->send_end = 0;
+  if (x->send_capacity - x->send_end < length) {
+    size_t pending = x->send_end - x->send_start;
+    if (x->send_start) memmove(x->send_buf, x->send_buf + x->send_start, pending);
+    x->send_start = 0;
+    x->send_end = pending;
+    size_t capacity = x->send_capacity ? x->send_capacity : 16384;
     while (capacity - pending < length) capacity *= 2;
-    if (capacity != s->send_capacity) {
-      uint8_t *buf = h2_realloc(conn->alloc, s->send_buf, capacity);
+    if (capacity != x->send_capacity) {
+      uint8_t *buf = h2_realloc(conn->alloc, x->send_buf, capacity);
       if (!buf) return H2_ERR_NOMEM;
-      s->send_buf = buf;
-      s->send_capacity = capacity;
+      x->send_buf = buf;
+      x->send_capacity = capacity;
     }
   }
-  memcpy(s->send_buf + s->send_end, data, length);
-  s->send_end += length;
+  memcpy(x->send_buf + x->send_end, data, length);
+  x->send_end += length;
   conn->send_buffered += length;
   return 0;
 }
@@ -115,11 +136,15 @@ int h2_conn_submit_data(h2_conn *conn, uint32_t stream_id, const uint8_t *data,
   int rv;
   h2_stream *s = writable_stream(conn, stream_id, &rv);
   if (!s) return rv;
+  /* Body, or the END_STREAM that ends it, goes through the round robin,
+   * whose link is in the extra parts. */
+  stream_extra *x = h2_stream_extra(conn, s);
+  if (!x) return H2_ERR_NOMEM;
   size_t room = conn->opt.max_send_buffer > conn->send_buffered
                     ? conn->opt.max_send_buffer - conn->send_buffered : 0;
   size_t accepted = length < room ? length : room;
   if (accepted > INT32_MAX) accepted = INT32_MAX;
-  if (accepted && (rv = append_body(conn, s, data, accepted))) return rv;
+  if (accepted && (rv = append_body(conn, x, data, accepted))) return rv;
   if (accepted < length) {
     if (!(s->flags & STREAM_WANTS_WRITABLE)) conn->writers_waiting++;
     s->flags |= STREAM_WANTS_WRITABLE;
@@ -137,8 +162,10 @@ int h2_conn_submit_trailers(h2_conn *conn, uint32_t stream_id,
   if (!s) return rv;
   const char *reason;
   if ((rv = h2_validate_trailer_fields(fields, count, &reason))) return rv;
-  s->trailers = h2_request_copy(conn, fields, count);
-  if (!s->trailers) return H2_ERR_NOMEM;
+  stream_extra *x = h2_stream_extra(conn, s);
+  if (!x) return H2_ERR_NOMEM;
+  x->trailers = h2_request_copy(conn, fields, count);
+  if (!x->trailers) return H2_ERR_NOMEM;
   s->flags |= STREAM_TRAILERS_PENDING | STREAM_BODY_ENDING;
   h2_stream_send_list_add(conn, s);
   return 0;
@@ -151,9 +178,8 @@ int h2_conn_reset_stream(h2_conn *conn, uint32_t stream_id, uint32_t wire_code) 
   /* A request that never left needs no RST_STREAM: it simply vanishes
    * (its id is skipped, which closes it implicitly). */
   if (!(s->flags & STREAM_QUEUED)) {
-    int rv = h2_send_rst(conn, stream_id, wire_code);
+    int rv = h2_reset_send(conn, stream_id, wire_code);
     if (rv) return rv;
-    conn->recent_resets[conn->recent_reset_next++ % 64] = stream_id;
   }
   if (conn->data_stream == s) conn->data_stream = NULL;
   h2_stream_close(conn, s);
@@ -171,7 +197,9 @@ int h2_conn_consume(h2_conn *conn, uint32_t stream_id, size_t length) {
 }
 
 int h2_conn_ping(h2_conn *conn, const uint8_t opaque[8]) {
-  if (!conn || !opaque) return H2_ERR_INVALID_ARGUMENT;
+  if (!conn || !opaque ||
+      memcmp(opaque, h2_reset_ping_payload, sizeof(h2_reset_ping_payload)) == 0)
+    return H2_ERR_INVALID_ARGUMENT;
   if (conn->failed) return conn->failed;
   h2_frame fr = {0};
   fr.hd.type = H2_FRAME_PING;

@@ -13,6 +13,7 @@
 #include "h2/error.h"
 #include "h2/hpack.h"
 #include "alloc_internal.h"
+#include "hpack_decoder_internal.h"
 #include "hpack_header_list_internal.h"
 #include "hpack_int.h"
 #include "hpack_static_table.h"
@@ -46,6 +47,7 @@ struct h2_hpack_decoder {
   size_t scratch_capacity;
   int failed;
   const char *detail;
+  uint64_t version; /* bumped by every change of the table or its limits */
 };
 
 int h2_hpack_decoder_new(h2_hpack_decoder **dec, uint32_t max_table_size,
@@ -80,11 +82,16 @@ int h2_hpack_decoder_set_max_table_size(h2_hpack_decoder *dec,
                                         uint32_t max_table_size) {
   if (max_table_size < dec->table.max_size) dec->must_update_size = 1;
   dec->settings_max_size = max_table_size;
+  dec->version++;
   return 0;
 }
 
 const char *h2_hpack_decoder_error_detail(const h2_hpack_decoder *dec) {
   return dec->detail ? dec->detail : "no error";
+}
+
+uint64_t h2_hpack_decoder_version(const h2_hpack_decoder *dec) {
+  return dec->version;
 }
 
 uint32_t h2_hpack_decoder_table_size(const h2_hpack_decoder *dec) {
@@ -278,6 +285,7 @@ static int parse_size_update(h2_hpack_decoder *dec, const uint8_t *p,
     return compression_error(dec, "table size update above our setting");
   h2_hpack_table_set_max_size(&dec->table, size);
   dec->must_update_size = 0;
+  dec->version++;
   return n;
 }
 
@@ -402,6 +410,7 @@ static int parse_literal(h2_hpack_decoder *dec, const uint8_t *p,
   f.value_length = (uint32_t)rv;
   f.length = (size_t)(value_bytes - f.bytes) + f.value_length + 1;
 
+  if (kind == INDEXED_NAME_ADD) dec->version++;
   if (kind == INDEXED_NAME_ADD &&
       h2_hpack_table_add(&dec->table, f.name, f.name_length, f.value,
                          f.value_length) < 0)

@@ -18,6 +18,7 @@
 #include "h2/error.h"
 #include "h2/hpack.h"
 #include "alloc_internal.h"
+#include "hpack_encoder_internal.h"
 #include "hpack_hash.h"
 #include "hpack_huffman.h"
 #include "hpack_int.h"
@@ -44,6 +45,7 @@ struct h2_hpack_encoder {
   uint32_t target_size;    /* min(peer's setting, cap) */
   uint32_t smallest_size;  /* smallest target since the last block */
   int size_update_pending;
+  uint64_t version;        /* bumped by every change of the state above */
 };
 
 /* ---- Setup ------------------------------------------------------------- */
@@ -94,7 +96,9 @@ int h2_hpack_encoder_new(h2_hpack_encoder **enc, uint32_t table_cap,
  * connection) costs only its own struct. */
 static int reserve(h2_hpack_encoder *e) {
   if (e->bucket_mask) return 0;
-  uint32_t slots = e->cap / H2_HPACK_ENTRY_OVERHEAD + 1, entries = 1;
+  /* Entries take 32 bytes at least and are evicted before one is added,
+   * so a table of `cap` bytes never holds more than cap / 32 of them. */
+  uint32_t slots = e->cap / H2_HPACK_ENTRY_OVERHEAD, entries = 1;
   while (entries < slots) entries <<= 1;
   uint32_t buckets = entries * 2;
   if (chain_init(e->alloc, &e->by_name, buckets, entries) ||
@@ -121,6 +125,7 @@ void h2_hpack_encoder_del(h2_hpack_encoder *enc) {
 void h2_hpack_encoder_set_peer_max_table_size(h2_hpack_encoder *enc,
                                               uint32_t value) {
   uint32_t target = value < enc->cap ? value : enc->cap;
+  enc->version++;
   if (!enc->size_update_pending) {
     if (target == enc->table.max_size) return;
     enc->smallest_size = target;
@@ -129,6 +134,10 @@ void h2_hpack_encoder_set_peer_max_table_size(h2_hpack_encoder *enc,
   }
   enc->target_size = target;
   enc->size_update_pending = 1;
+}
+
+uint64_t h2_hpack_encoder_version(const h2_hpack_encoder *enc) {
+  return enc->version;
 }
 
 uint32_t h2_hpack_encoder_table_size(const h2_hpack_encoder *enc) {
@@ -290,6 +299,7 @@ static uint8_t *put_string(uint8_t *o, const uint8_t *s, uint32_t length) {
 }
 
 static uint8_t *put_size_updates(h2_hpack_encoder *enc, uint8_t *o) {
+  enc->version++;
   if (enc->smallest_size < enc->target_size) {
     o += h2_hpack_int_encode(o, 0x20, 5, enc->smallest_size);
     h2_hpack_table_set_max_size(&enc->table, enc->smallest_size);
@@ -304,6 +314,7 @@ static uint8_t *put_size_updates(h2_hpack_encoder *enc, uint8_t *o) {
 /* Adds a field to the table and both hash chains. */
 static int remember(h2_hpack_encoder *enc, const h2_header *f,
                     uint32_t name_hash, uint32_t field_hash) {
+  enc->version++;
   int added = h2_hpack_table_add(&enc->table, f->name, f->name_length,
                                  f->value, f->value_length);
   if (added <= 0) return added; /* too large to keep, or no memory */

@@ -127,8 +127,10 @@ static int make_room(h2_hpack_table *t, uint32_t bytes) {
 }
 
 int h2_hpack_table_reserve(h2_hpack_table *t, uint32_t max_size) {
-  uint32_t entries = power_of_two_at_least(
-      (uint64_t)max_size / H2_HPACK_ENTRY_OVERHEAD + 1);
+  /* Every entry counts 32 bytes at least, and the oldest leave before a
+   * new one is added: max_size / 32 entries is all the table can hold. */
+  uint32_t entries =
+      power_of_two_at_least((uint64_t)max_size / H2_HPACK_ENTRY_OVERHEAD);
   if (t->ring && t->ring_size >= max_size && t->entries_mask + 1 >= entries)
     return 0;
   return grow(t, max_size > t->ring_size ? max_size : t->ring_size,

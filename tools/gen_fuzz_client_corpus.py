@@ -92,12 +92,39 @@ def exchanges():
     yield "http1_reply", b"HTTP/1.1 400 Bad Request\r\n\r\n"
 
 
+def server_ops(server_bytes, chunk=200):
+    """Operations feeding server bytes (op 0), each piece followed by a
+    poll (op 4) and a drain (op 3)."""
+    ops = b""
+    for i in range(0, len(server_bytes), chunk):
+        piece = server_bytes[i:i + chunk]
+        ops += bytes([0, len(piece) - 1]) + piece + bytes([4, 15, 3, 255])
+    return ops
+
+
+def cancel_and_late_frames(options):
+    """Stream 1 cancelled (op 7, even argument) with the clock running
+    (op 5), late DATA for it within the grace period, the ACK of the reset
+    pacing PING, a response on 3, then more late DATA after 2.5 s."""
+    enc = hpack.Encoder()
+    ping_ack = PingFrame(0, b"libh2rst")
+    ping_ack.flags.add("ACK")
+    return bytes([options]) + bytes([5, 1, 7, 0, 5, 1]) \
+        + server_ops(opening() + data(1, b"late" * 100)) + bytes([5, 5]) \
+        + server_ops(data(1, b"more", pad=8) + ping_ack.serialize()
+                     + headers(enc, 3, [(":status", "200")], True)) \
+        + bytes([5, 25, 5, 1]) + server_ops(data(1, b"too late")) + bytes([4, 15, 3, 255])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, server in exchanges():
         for options in (0, 1, 4):
             with open(os.path.join(OUT, "%s_%d.bin" % (name, options)), "wb") as f:
                 f.write(wrap(server, options))
+    for options in (0, 1):
+        with open(os.path.join(OUT, "cancel_late_frames_%d.bin" % options), "wb") as f:
+            f.write(cancel_and_late_frames(options))
 
 
 if __name__ == "__main__":

@@ -92,9 +92,30 @@ typedef struct h2_conn_options {
    * overhead, ENHANCE_YOUR_CALM. A stream's first small frame and the one
    * that ends it are free (a small response). 25600 by default. */
   uint32_t small_data_budget;
+  /* Rapid-Reset hygiene: every RST_STREAM we send keeps counting against
+   * the server's MAX_CONCURRENT_STREAMS until the server acknowledges the
+   * PING we send after it (so it has processed the reset); at most this
+   * many unconfirmed resets are allowed at once, after which new streams
+   * wait for that acknowledgement. 100 by default. */
+  uint32_t max_unconfirmed_resets;
+  /* Frames the server had in flight for a stream we reset are ignored
+   * quietly while the stream is one of the last `recent_reset_streams`
+   * we reset (50) and no more than `recent_reset_ms` (1000) of
+   * h2_conn_tick time passed since the reset or since the last frame for
+   * it; after that the stream is closed like any other. */
+  uint32_t recent_reset_streams;
+  uint32_t recent_reset_ms;
 } h2_conn_options;
 
-H2_EXPORT void h2_conn_options_init(h2_conn_options *options);
+/* Fills the options with the defaults. `size` is the size of the
+ * caller's struct (the macro below passes it): the library writes no more
+ * than that, so a caller built against an older, shorter struct is never
+ * written past, and struct_size records how much of it the library knows.
+ * Bindings that declare the struct themselves (LuaJIT's FFI) call this with
+ * their own sizeof. */
+H2_EXPORT void h2_conn_options_init_sized(h2_conn_options *options, size_t size);
+#define h2_conn_options_init(options) \
+  h2_conn_options_init_sized((options), sizeof(*(options)))
 
 /* ---- Lifecycle --------------------------------------------------------- */
 
@@ -218,17 +239,24 @@ H2_EXPORT int h2_conn_submit_trailers(h2_conn *conn, uint32_t stream_id,
 
 /* Cancels a stream: RST_STREAM with `wire_code` (H2_CANCEL usually), or
  * nothing at all for a request still waiting for a slot. No further
- * events come for it, and other streams are not affected. */
+ * events come for it, and other streams are not affected. The reset
+ * stream keeps its place in the server's concurrency limit until the
+ * server acknowledges the PING sent after the RST_STREAM (reset pacing:
+ * cancelling in a loop cannot flood the server with streams). */
 H2_EXPORT int h2_conn_reset_stream(h2_conn *conn, uint32_t stream_id,
                                    uint32_t wire_code);
 
 /* Manual flow-control mode: the application has taken `length` bytes of
- * the stream's body, so the server may send that many more. */
+ * the stream's body, so the server may send that many more. Credit that
+ * would raise the stream's window past 2^31 - 1 (more than the server was
+ * ever allowed to send) is capped there. */
 H2_EXPORT int h2_conn_consume(h2_conn *conn, uint32_t stream_id,
                               size_t length);
 
 /* Sends a PING with 8 bytes of the caller's choice (a timestamp, for
- * RTT); the ACK comes back as H2_EVENT_PING_ACK. */
+ * RTT); the ACK comes back as H2_EVENT_PING_ACK. The 8 bytes "libh2rst"
+ * are reserved for the PING that confirms our resets (see
+ * max_unconfirmed_resets) and refused with H2_ERR_INVALID_ARGUMENT. */
 H2_EXPORT int h2_conn_ping(h2_conn *conn, const uint8_t opaque[8]);
 
 /* RFC 9218: sends PRIORITY_UPDATE for a stream with a priority field
@@ -294,6 +322,8 @@ enum h2_counter {
   H2_COUNTER_FLOW_CONTROL_VIOLATION,
   H2_COUNTER_SETTINGS_TIMEOUT,
   H2_COUNTER_SMALL_DATA_FLOOD,
+  /* New streams had to wait for the server to confirm our resets. */
+  H2_COUNTER_RESETS_PACED,
   H2_COUNTER_COUNT
 };
 H2_EXPORT uint64_t h2_conn_counter(const h2_conn *conn, int counter);

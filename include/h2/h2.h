@@ -7,6 +7,7 @@
  *   h2/frame.h   the frame codec (RFC 9113 sections 4 and 6)
  *   h2/hpack.h   header compression (RFC 7541)
  *   h2/conn.h    the sans-I/O client connection (RFC 9113)
+ *   h2/conn_state.h  read-only views of a connection's state
  *   h2/tls.h     the TLS filter: OpenSSL over memory buffers, ALPN h2
  *   h2/client.h  the C client: sockets, epoll loop, pool, h2_client_fetch
  *   h2/session.h blocking requests over the caller's own recv/send
@@ -17,6 +18,7 @@
 #include "h2/alloc.h"
 #include "h2/client.h"
 #include "h2/conn.h"
+#include "h2/conn_state.h"
 #include "h2/error.h"
 #include "h2/export.h"
 #include "h2/frame.h"

@@ -96,8 +96,12 @@ typedef struct h2_tls_options {
 } h2_tls_options;
 
 /* Zeroes the options and sets struct_size: no flags, default bounds, the
- * system CA store, no client certificate, ALPN "h2". */
-H2_EXPORT void h2_tls_options_init(h2_tls_options *options);
+ * system CA store, no client certificate, ALPN "h2". As for
+ * h2_conn_options_init_sized, `size` is the caller's sizeof (the macro
+ * passes it) and nothing past it is written. */
+H2_EXPORT void h2_tls_options_init_sized(h2_tls_options *options, size_t size);
+#define h2_tls_options_init(options) \
+  h2_tls_options_init_sized((options), sizeof(*(options)))
 
 /* ---- Context: configuration shared by connections ------------------------ */
 

@@ -17,6 +17,8 @@
 local ffi = require "ffi"
 local core = require "resty.http2.core"
 local h2_error = require "resty.http2.error"
+local h2_tls = require "resty.http2.tls"
+local semaphore = ngx and require "ngx.semaphore"
 
 local lib = core.lib
 local ffi_string = ffi.string
@@ -30,6 +32,11 @@ local mt = { __index = _M }
 
 local EVENT_BATCH = 64
 local BODY_CHUNK = 65536
+local MANUAL_FLOW_CONTROL = 0x1 -- H2_CONN_MANUAL_FLOW_CONTROL
+-- A light thread waiting for another one's read wakes at least this often
+-- (seconds) to look again, in case the reader was killed (ngx.thread.kill);
+-- the reader's own cosocket timeout bounds a read.
+local READER_WAIT = 1
 
 -- Sessions parked by client:keepalive(key), picked up by http2.new{key=}.
 local parked = {}
@@ -58,7 +65,11 @@ end
 
 local function new_conn(opts)
     local options = ffi.new("h2_conn_options")
-    lib.h2_conn_options_init(options)
+    lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
+    -- Credit goes back to the server as the application reads the body
+    -- (read_body), not as frames arrive: a slow reader holds the server
+    -- back instead of growing a queue here.
+    options.flags = MANUAL_FLOW_CONTROL
     if opts.preread_size then
         options.initial_window_size = opts.preread_size
     end
@@ -93,6 +104,9 @@ local function check_options(opts)
                           or window > 2147483647) then
         return "preread_size must be within 0..2147483647"
     end
+    if opts.tls ~= nil and type(opts.tls) ~= "table" then
+        return "tls must be a table of TLS options"
+    end
     return nil
 end
 
@@ -107,7 +121,11 @@ function _M.new(opts)
         local client = parked[key]
         parked[key] = nil
         if lib.h2_conn_is_closed(client.conn) == 0 then
-            client.recv, client.send, client.ctx = opts.recv, opts.send, opts.ctx
+            if client.transport then
+                client.transport:rebind(opts.recv, opts.send, opts.ctx)
+            else
+                client.recv, client.send, client.ctx = opts.recv, opts.send, opts.ctx
+            end
             return client
         end
     end
@@ -115,11 +133,23 @@ function _M.new(opts)
     if not conn then
         return nil, err
     end
+    local recv, send, ctx, transport = opts.recv, opts.send, opts.ctx, nil
+    if opts.tls then
+        transport, err = h2_tls.handshake(recv, send, ctx, opts.tls)
+        if not transport then
+            return nil, err
+        end
+        recv, send, ctx = transport.recv, transport.send, transport
+    end
     return setmetatable({
         conn = conn,
-        recv = opts.recv,
-        send = opts.send,
-        ctx = opts.ctx,
+        recv = recv,
+        send = send,
+        ctx = ctx,
+        transport = transport,
+        reading = false,
+        flushing = false,
+        waiting = 0,
         streams = {},
         events = ffi.new("h2_event[?]", EVENT_BATCH),
         output = ffi.new("const uint8_t *[1]"),
@@ -133,20 +163,52 @@ end
 
 -- Output --------------------------------------------------------------------
 
--- Sends everything the core has queued.
-local function flush(self)
+-- Sends everything the core has queued. Light threads share the session,
+-- and a cosocket takes one sender at a time: a thread that finds another
+-- one flushing leaves its bytes to it, since that loop runs until the
+-- core's output is empty.
+local function flush_now(self)
+    if self.flushing then
+        if coroutine.status(self.flushing) ~= "dead" then
+            return true
+        end
+        -- Killed in the middle of a send: part of a frame may be out.
+        self.flushing = false
+        self.closed = true
+        self.fatal = self.fatal or "a light thread was killed while sending"
+        return nil, self.fatal
+    end
+    self.flushing = coroutine.running()
     local conn, out = self.conn, self.output
     while true do
         local n = tonumber(lib.h2_conn_peek_output(conn, out))
         if n == 0 then
+            self.flushing = false
             return true
         end
         local ok, err = self.send(self.ctx, ffi_string(out[0], n))
         if not ok then
+            self.flushing = false
             return nil, err
         end
         lib.h2_conn_consume_output(conn, n)
     end
+end
+
+-- Has what the core queued sent: here, or, when the connection belongs to
+-- another context (resty.http2.pool's timer), by its owner.
+local function flush(self)
+    local kick = self.kick
+    if kick then
+        if self.closed then
+            return nil, self.fatal or "closed"
+        end
+        if lib.h2_conn_peek_output(self.conn, self.output) > 0 then
+            kick()
+        end
+        return true
+    end
+    return flush_now(self)
 end
 
 -- Events --------------------------------------------------------------------
@@ -292,13 +354,87 @@ local function connection_lost(self, err)
     return nil, err
 end
 
--- Reads one frame, feeds it to the core, handles the events and sends
--- what the core answered.
-local function pump(self)
+-- Another light thread is reading: wait until it has handled a frame (or
+-- failed), then let the caller look at its stream again.
+local function wait_for_reader(self, deadline)
+    if not semaphore then
+        return nil, "session busy reading"
+    end
+    local progress = self.progress
+    if not progress then
+        progress = semaphore.new()
+        self.progress = progress
+    end
+    local wait = READER_WAIT
+    if deadline then
+        wait = math.min(wait, math.max(deadline - ngx.now(), 0.001))
+    end
+    self.waiting = self.waiting + 1
+    local ok, err = progress:wait(wait)
+    if not ok then
+        if self.waiting > 0 then
+            self.waiting = self.waiting - 1
+        end
+        if err ~= "timeout" then
+            return nil, err
+        end
+    end
+    return true
+end
+
+local function wake_waiters(self)
+    local n = self.waiting
+    if n > 0 then
+        self.waiting = 0
+        self.progress:post(n)
+    end
+end
+
+local read_frame
+
+-- Reads and handles one frame, then wakes the light threads waiting for it.
+local function serve_frame(self)
+    self.reading = coroutine.running()
+    local ok, err = read_frame(self)
+    self.reading = false
+    wake_waiters(self)
+    return ok, err
+end
+
+-- Makes progress on the session: reads one frame, feeds it to the core,
+-- handles the events and sends what the core answered; or, while another
+-- light thread (or resty.http2.pool's connection owner) does that, waits
+-- for it. Callers loop until what they wait for (their stream's headers,
+-- body, writability) is there, or `stream.deadline` (ngx.now() seconds)
+-- has passed.
+local function pump(self, stream)
     if self.closed then
         return nil, self.fatal or "closed"
     end
-    local ok, err = flush(self)
+    local deadline = stream and stream.deadline
+    if deadline and ngx.now() >= deadline then
+        return nil, "timeout"
+    end
+    if self.reading or self.kick then
+        if self.reading and coroutine.status(self.reading) == "dead" then
+            -- Killed in the middle of a frame: the framing is lost.
+            self.reading = false
+            return connection_lost(self, "a light thread was killed while reading")
+        end
+        -- What this thread queued (a WINDOW_UPDATE for the body it read,
+        -- say) may be what the server waits for before it sends the frame
+        -- the reader waits for: send it before waiting.
+        local ok, err = flush(self)
+        if not ok then
+            return nil, err
+        end
+        return wait_for_reader(self, deadline)
+    end
+    return serve_frame(self)
+end
+
+function read_frame(self)
+    local ok, err = flush_now(self)
     if not ok then
         return connection_lost(self, err)
     end
@@ -329,7 +465,7 @@ local function pump(self)
     if not ok then
         return nil, err
     end
-    return flush(self)
+    return flush_now(self)
 end
 
 -- Requests ------------------------------------------------------------------
@@ -425,7 +561,7 @@ local function send_data(self, stream, data, last)
             if stream.done then
                 return nil, stream.err or "stream closed"
             end
-            ok, err = pump(self)
+            ok, err = pump(self, stream)
             if not ok then
                 return nil, err
             end
@@ -508,7 +644,7 @@ function _M.read_headers(self, stream)
         if stream.done then
             return nil, stream.err or "stream reset"
         end
-        local ok, err = pump(self)
+        local ok, err = pump(self, stream)
         if not ok then
             return nil, err
         end
@@ -516,9 +652,20 @@ function _M.read_headers(self, stream)
     return stream.headers
 end
 
+-- A stream nobody will read any more: the body it still holds goes back
+-- to the connection's flow-control window.
 local function forget(self, stream)
     if self.streams[stream.sid] == stream then
         self.streams[stream.sid] = nil
+    end
+    local body, unread = stream.body, 0
+    for i = body.first, body.last do
+        unread = unread + #body[i]
+        body[i] = nil
+    end
+    body.first, body.last = 1, 0
+    if unread > 0 then
+        lib.h2_conn_consume(self.conn, stream.sid, unread)
     end
 end
 
@@ -534,6 +681,7 @@ function _M.read_body(self, stream)
             local data = body[body.first]
             body[body.first] = nil
             body.first = body.first + 1
+            lib.h2_conn_consume(self.conn, stream.sid, #data)
             return data
         end
         if stream.done then
@@ -546,7 +694,7 @@ function _M.read_body(self, stream)
             end
             return ""
         end
-        local ok, err = pump(self)
+        local ok, err = pump(self, stream)
         if not ok then
             return nil, err
         end
@@ -675,7 +823,13 @@ function _M.keepalive(self, key)
        or lib.h2_conn_is_closed(self.conn) ~= 0 then
         return
     end
-    self.recv, self.send, self.ctx = nil, nil, nil
+    -- The session forgets the cosocket (it goes back to nginx's pool);
+    -- http2.new{key=} binds the one taken out again.
+    if self.transport then
+        self.transport:rebind(nil, nil, nil)
+    else
+        self.recv, self.send, self.ctx = nil, nil, nil
+    end
     parked[key] = self
 end
 
@@ -686,6 +840,32 @@ end
 
 function _M.peer_setting(self, id)
     return lib.h2_conn_peer_setting(self.conn, id)
+end
+
+-- For resty.http2.pool, whose timer owns the connection and does its I/O:
+-- `kick` is called instead of sending when another context queued output.
+-- Sending frees room in the core's send buffer (H2_EVENT_WRITABLE), so
+-- the owner's sender hands out events and wakes waiters as the reader does.
+function _M._flush_now(self)
+    if lib.h2_conn_peek_output(self.conn, self.output) == 0 then
+        return true
+    end
+    local ok, err = flush_now(self)
+    if ok then
+        ok, err = dispatch_events(self)
+    end
+    wake_waiters(self)
+    return ok, err
+end
+_M._serve_frame = serve_frame
+-- The connection is gone (closed by its owner): streams still open end
+-- as the core reports them, and every waiting light thread wakes to see it.
+function _M._abandon(self, err)
+    self.reading = false
+    if not self.closed then
+        connection_lost(self, err)
+    end
+    wake_waiters(self)
 end
 
 return _M

@@ -26,9 +26,12 @@ static const char tls12_cipher_list[] =
 /* The options struct as first published; later versions only append. */
 #define OPTIONS_V1_SIZE (offsetof(h2_tls_options, alpn) + sizeof(const char *))
 
-void h2_tls_options_init(h2_tls_options *options) {
-  memset(options, 0, sizeof(*options));
-  options->struct_size = (uint32_t)sizeof(*options);
+void h2_tls_options_init_sized(h2_tls_options *options, size_t size) {
+  if (!options || size < sizeof(uint32_t)) return;
+  memset(options, 0, size);
+  /* A larger struct than ours (a newer header) is told our size; the
+   * fields past it stay zero and are never read. */
+  options->struct_size = (uint32_t)(size < sizeof(*options) ? size : sizeof(*options));
 }
 
 static int options_size_valid(const h2_tls_options *o) {

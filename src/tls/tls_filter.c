@@ -231,6 +231,12 @@ int h2_tls_read(h2_tls *tls, uint8_t *plain, size_t capacity) {
   if (tls->fatal) return tls->fatal;
   if (!tls->ready) return H2_ERR_INVALID_STATE;
   if (capacity > INT_MAX) capacity = INT_MAX;
+  /* With nothing fed and nothing buffered inside OpenSSL, SSL_read could
+   * only ask for more input: say so without the call, which costs as much
+   * as reading a record. Callers read until this answer, once per batch of
+   * input. At the end of input, SSL_read must still report the close. */
+  if (tls->input.length == 0 && !tls->input_ended && !SSL_has_pending(tls->ssl))
+    return H2_ERR_WOULD_BLOCK;
   ERR_clear_error();
   int result = SSL_read(tls->ssl, plain, (int)capacity);
   if (tls->violation) {

@@ -13,7 +13,7 @@
 /* Ten WINDOW_UPDATEs and ten RST_STREAMs on stream 1, long closed (its
  * response ended), then a response on stream 3. */
 static void closed_stream_chatter(h2_script *s) {
-  raw_headers(s, 1, 1, "\x88", 1);
+  script_raw_block(s, 1, 1, "\x88", 1);
   for (int i = 0; i < 10; i++) {
     script_window_update(s, 1, 1);
     script_rst(s, 1, H2_CANCEL);
@@ -49,12 +49,12 @@ static void case_61_more_bomb_is_counted(void) {
   h2_script s;
   script_init(&s);
   script_open_server(&s);
-  send_block(&s, 1, 1, &b, 16384);
+  script_block_split(&s, 1, 1, &b, 16384);
   after_fault(&s);
   b_free(&b);
   sbuf ev = {0};
   expect_fatal(&ev, "", streams_1_3, 2, H2_ERR_CONN_ENHANCE_YOUR_CALM);
-  want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_ENHANCE_YOUR_CALM};
+  case_want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_ENHANCE_YOUR_CALM};
   w.counters[H2_COUNTER_HEADER_LIST_TOO_LARGE] = 1;
   run_case("61 HPACK bomb counted", NULL, setup_two_gets, &s, &w);
   sb_free(&ev);
@@ -72,14 +72,14 @@ static void case_72_more_table_size_zero(void) {
   h2_script s;
   script_init(&s);
   script_settings(&s, script_no_settings, 0);
-  raw_headers(&s, 1, 1, "\x88", 1); /* before the ACK: fine */
+  script_raw_block(&s, 1, 1, "\x88", 1); /* before the ACK: fine */
   script_settings_ack(&s);
-  raw_headers(&s, 3, 1, "\x88", 1); /* after the ACK, no size update */
+  script_raw_block(&s, 3, 1, "\x88", 1); /* after the ACK, no size update */
   after_fault(&s);
   sbuf ev = {0};
   expect_fatal(&ev, "HEADERS 1 200 flags=1 :status=200\nEND 1\n", stream_3, 1,
                H2_ERR_CONN_COMPRESSION);
-  want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_COMPRESSION};
+  case_want w = {.events = sb_str(&ev), .fatal = H2_ERR_CONN_COMPRESSION};
   run_case("72 table size 0", &o, setup_two_gets, &s, &w);
   sb_free(&ev);
   script_free(&s);

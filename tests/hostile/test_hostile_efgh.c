@@ -23,78 +23,24 @@
 #include <string.h>
 
 #include "h2_script.h"
+#include "client_output.h"
+#include "hpack_block.h"
 #include "test.h"
 #include "test_alloc.h"
 
 /* ---- Raw HPACK blocks ---------------------------------------------------- */
 
-typedef struct blk {
-  uint8_t b[24576];
-  size_t n;
-} blk;
-
-/* An HPACK integer with an N-bit prefix (RFC 7541 5.1). */
-static void blk_int(blk *k, uint8_t first, int prefix, uint32_t v) {
-  uint32_t max = (1u << prefix) - 1;
-  if (v < max) {
-    k->b[k->n++] = (uint8_t)(first | v);
-    return;
-  }
-  k->b[k->n++] = (uint8_t)(first | max);
-  v -= max;
-  while (v >= 128) {
-    k->b[k->n++] = (uint8_t)(0x80 | (v & 0x7f));
-    v >>= 7;
-  }
-  k->b[k->n++] = (uint8_t)v;
-}
-
-static void blk_bytes(blk *k, const void *p, size_t n) {
-  REQUIRE(k->n + n <= sizeof(k->b));
-  memcpy(k->b + k->n, p, n);
-  k->n += n;
-}
-
-/* A literal field; `indexing` picks "with incremental indexing" (0x40)
- * instead of "without indexing" (0x00). */
-static void blk_field_ex(blk *k, int indexing, const char *name, size_t nl,
-                         const char *value, size_t vl) {
-  k->b[k->n++] = indexing ? 0x40 : 0x00;
-  blk_int(k, 0, 7, (uint32_t)nl);
-  blk_bytes(k, name, nl);
-  blk_int(k, 0, 7, (uint32_t)vl);
-  blk_bytes(k, value, vl);
-}
-
-static void blk_field(blk *k, const char *name, size_t nl, const char *value,
-                      size_t vl) {
-  blk_field_ex(k, 0, name, nl, value, vl);
-}
-
-static void blk_str(blk *k, const char *name, const char *value) {
-  blk_field(k, name, strlen(name), value, strlen(value));
-}
-
-static void blk_reset(blk *k) { k->n = 0; }
-
-/* HEADERS carrying a whole block, with END_HEADERS. */
-static void script_block(h2_script *s, uint32_t stream, int end_stream,
-                         const blk *k) {
-  uint8_t flags = H2_FLAG_END_HEADERS | (end_stream ? H2_FLAG_END_STREAM : 0);
-  script_frame(s, H2_FRAME_HEADERS, flags, stream, k->b, k->n);
-}
-
-/* HEADERS with just the given fields ("name", "value", ..., NULL). */
+/* HEADERS with just the given fields ("name", "value", ..., NULL), each a
+ * literal without indexing. */
 static void raw_headers(h2_script *s, uint32_t stream, int end_stream, ...) {
-  static blk k;
-  blk_reset(&k);
+  block k = {0};
   va_list ap;
   va_start(ap, end_stream);
   const char *name;
-  while ((name = va_arg(ap, const char *)) != NULL)
-    blk_str(&k, name, va_arg(ap, const char *));
+  while ((name = va_arg(ap, const char *)) != NULL) b_lit(&k, name, va_arg(ap, const char *));
   va_end(ap);
   script_block(s, stream, end_stream, &k);
+  b_free(&k);
 }
 
 /* ---- Common scripts and setups ------------------------------------------- */
@@ -342,13 +288,13 @@ static void case_87_invalid_names(void) {
                {"x:a", 3},           {"", 0},      {"x\ta", 3},
                {"x\"a", 3},          {"x(a", 3},   {"x\x01", 2}};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    static blk k;
-    blk_reset(&k);
-    blk_str(&k, ":status", "200");
-    blk_field(&k, names[i].name, names[i].length, "1", 1);
+    block k = {0};
+    b_lit(&k, ":status", "200");
+    b_literal(&k, 0, names[i].name, names[i].length, "1", 1);
     h2_script b;
     script_init(&b);
     script_block(&b, 1, 1, &k);
+    b_free(&k);
     char name[64];
     snprintf(name, sizeof(name), "87 invalid name #%zu", i);
     malformed_case(name, NULL, &b, "");
@@ -373,13 +319,13 @@ static void case_88_invalid_values(void) {
                 {" a", 2},   {"a ", 2},   {"\ta", 2},  {"a\t", 2},
                 {" ", 1},    {"a\r", 2}};
   for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-    static blk k;
-    blk_reset(&k);
-    blk_str(&k, ":status", "200");
-    blk_field(&k, "x-v", 3, values[i].value, values[i].length);
+    block k = {0};
+    b_lit(&k, ":status", "200");
+    b_literal(&k, 0, "x-v", 3, values[i].value, values[i].length);
     h2_script b;
     script_init(&b);
     script_block(&b, 1, 1, &k);
+    b_free(&k);
     char name[64];
     snprintf(name, sizeof(name), "88 invalid value #%zu", i);
     malformed_case(name, NULL, &b, "");
@@ -637,13 +583,13 @@ static void case_97_interim_end_stream(void) {
 
 /* A 103 with one field of `size` value bytes. */
 static void script_interim(h2_script *s, uint32_t stream, size_t size) {
-  static blk k;
+  block k = {0};
   static char value[20000];
   memset(value, 'h', sizeof(value));
-  blk_reset(&k);
-  blk_str(&k, ":status", "103");
-  blk_field(&k, "link", 4, value, size);
+  b_lit(&k, ":status", "103");
+  b_literal(&k, 0, "link", 4, value, size);
   script_block(s, stream, 0, &k);
+  b_free(&k);
 }
 
 /* 99. 1xx flood: 10,000 x 103 Early Hints with 1 KB of headers -> a cap on
@@ -771,13 +717,13 @@ static void case_102_headers_after_trailers(void) {
  * -> chain capped at 5. We offer no decompression: the fields are
  * delivered as sent, for the application to judge. */
 static void case_103_content_encoding_chain(void) {
-  static blk k;
-  blk_reset(&k);
-  blk_str(&k, ":status", "200");
-  for (int i = 0; i < 100; i++) blk_str(&k, "content-encoding", "gzip");
+  block k = {0};
+  b_lit(&k, ":status", "200");
+  for (int i = 0; i < 100; i++) b_lit(&k, "content-encoding", "gzip");
   h2_script g;
   script_init(&g);
   script_block(&g, 1, 1, &k);
+  b_free(&k);
   static char lines[8192];
   size_t n = (size_t)snprintf(lines, sizeof(lines), "HEADERS 1 200 flags=1 :status=200");
   for (int i = 0; i < 100; i++)
@@ -1031,61 +977,6 @@ static void case_107_application_stops_reading(void) {
   script_free(&b);
 }
 
-/* Frames the client sent, counted from its output. */
-typedef struct sent_stats {
-  uint64_t data_frames, data_bytes, empty_data, end_stream, window_updates;
-  uint64_t rst, goaway, ping_acks;
-  uint32_t goaway_code;
-} sent_stats;
-
-static void count_sent(const uint8_t *p, size_t n, sent_stats *st, int *preface) {
-  if (!*preface && n >= 24) {
-    p += 24;
-    n -= 24;
-    *preface = 1;
-  }
-  while (n >= 9) {
-    h2_frame_header hd;
-    h2_frame_header_unpack(&hd, p);
-    REQUIRE(n >= 9 + hd.length);
-    if (hd.type == H2_FRAME_DATA) {
-      st->data_frames++;
-      st->data_bytes += hd.length;
-      st->empty_data += hd.length == 0;
-      st->end_stream += (hd.flags & H2_FLAG_END_STREAM) != 0;
-    }
-    if (hd.type == H2_FRAME_WINDOW_UPDATE) st->window_updates++;
-    if (hd.type == H2_FRAME_RST_STREAM) st->rst++;
-    if (hd.type == H2_FRAME_PING && (hd.flags & H2_FLAG_ACK)) st->ping_acks++;
-    if (hd.type == H2_FRAME_GOAWAY) {
-      st->goaway++;
-      st->goaway_code = (uint32_t)p[13] << 24 | (uint32_t)p[14] << 16 |
-                        (uint32_t)p[15] << 8 | p[16];
-    }
-    p += 9 + hd.length;
-    n -= 9 + hd.length;
-  }
-  CHECK_EQ_INT(n, 0);
-}
-
-/* Drains the client's output (the server reads everything) and events. */
-static void drain(h2_conn *conn, sent_stats *st, int *preface) {
-  h2_event ev[64];
-  while (h2_conn_poll(conn, ev, 64) > 0) {
-  }
-  const uint8_t *out;
-  size_t n;
-  while ((n = h2_conn_peek_output(conn, &out)) > 0) {
-    count_sent(out, n, st, preface);
-    h2_conn_consume_output(conn, n);
-    while (h2_conn_poll(conn, ev, 64) > 0) {
-    }
-  }
-}
-
-static void feed(h2_conn *conn, const h2_script *s) {
-  CHECK_EQ_INT(h2_conn_recv(conn, s->bytes, s->length), (int)s->length);
-}
 
 /* 108. Tiny WINDOW_UPDATEs (increment 1, repeatedly) while we upload 1 MB
  * -> no flood of one-byte DATA frames and no per-update queue growth. What
@@ -1105,8 +996,7 @@ static void case_108_tiny_window_updates(void) {
     REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
     sent_stats st;
     memset(&st, 0, sizeof(st));
-    int preface = 0;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     /* Stream windows start at 0; the connection gets room for it all.
      * The request leaves after these SETTINGS, so no byte of the body
      * may go before the first WINDOW_UPDATE on the stream. */
@@ -1116,14 +1006,14 @@ static void case_108_tiny_window_updates(void) {
     script_settings(&s, zero, 1);
     script_settings_ack(&s);
     script_window_update(&s, 0, BODY);
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
     script_free(&s);
     CHECK_EQ_INT(submit_method(conn, "POST", 0), 1);
     int rv = h2_conn_submit_data(conn, 1, body, BODY, 1);
     REQUIRE(rv > 0);
     size_t queued = (size_t)rv;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     CHECK_EQ_INT(st.data_bytes, 0);
     h2_script one;
     script_init(&one);
@@ -1133,14 +1023,14 @@ static void case_108_tiny_window_updates(void) {
       h2_script all;
       script_init(&all);
       for (int i = 0; i < TINY; i++) script_window_update(&all, 1, 1);
-      feed(conn, &all);
-      drain(conn, &st, &preface);
+      feed_script(conn, &all);
+      drain_output(conn, &st);
       script_free(&all);
       CHECK_EQ_INT(st.data_frames, 2); /* TINY bytes = 16384 + rest */
     } else {
       for (int i = 0; i < TINY; i++) {
-        feed(conn, &one);
-        drain(conn, &st, &preface);
+        feed_script(conn, &one);
+        drain_output(conn, &st);
         if (i == 100) peak_early = ta.peak_bytes;
       }
       CHECK_EQ_INT(st.data_frames, TINY);
@@ -1153,7 +1043,7 @@ static void case_108_tiny_window_updates(void) {
     /* Then a real window: the rest goes out in full-size frames. */
     script_init(&s);
     script_window_update(&s, 1, BODY);
-    feed(conn, &s);
+    feed_script(conn, &s);
     script_free(&s);
     uint64_t before = st.data_frames;
     for (int guard = 0; guard < 1000 && !st.end_stream; guard++) {
@@ -1161,7 +1051,7 @@ static void case_108_tiny_window_updates(void) {
         rv = h2_conn_submit_data(conn, 1, body + queued, BODY - queued, 1);
         if (rv > 0) queued += (size_t)rv;
       }
-      drain(conn, &st, &preface);
+      drain_output(conn, &st);
     }
     CHECK_EQ_INT(st.end_stream, 1);
     CHECK_EQ_INT(st.data_bytes, BODY);
@@ -1201,8 +1091,7 @@ static void case_109_ping_flood(void) {
     /* The server reads our first flight, then nothing more. */
     sent_stats st;
     memset(&st, 0, sizeof(st));
-    int preface = 0;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     test_srand(77 + (uint64_t)c);
     size_t off = 0;
     int last = 0, reset = 0, connerr = 0, closed = 0;
@@ -1236,7 +1125,7 @@ static void case_109_ping_flood(void) {
     /* 1000 ACKs of 17 bytes wait in the output: 17 KB, doubled by buffer
      * growth, plus the connection's fixed state. */
     CHECK(ta.peak_bytes < 96 * 1024);
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     /* Our SETTINGS ACK shares the bound of 1000 unsent ACKs. */
     CHECK_EQ_INT(st.ping_acks, 999);
     CHECK_EQ_INT(st.goaway, 1);
@@ -1253,17 +1142,16 @@ static void case_109_ping_flood(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   script_init(&s);
   for (int i = 0; i < 500; i++) script_ping(&s, 0, "pingpong");
   for (int round = 0; round < 200; round++) {
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
   }
   CHECK_EQ_INT(st.ping_acks, 100000);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_ACK_FLOOD), 0);
@@ -1374,9 +1262,42 @@ static void case_111_small_data_flood(void) {
   CHECK_EQ_INT(ta.live_bytes, 0);
 }
 
+/* The PING the client sends after its resets; a server acknowledges it
+ * with the same bytes. */
+static const char reset_ping[8] = {'l', 'i', 'b', 'h', '2', 'r', 's', 't'};
+
+/* Answers, with an uppercase field name, every request whose HEADERS the
+ * server has read from stream `*next` on, then acknowledges
+ * `pings_to_ack` of the client's PINGs. Returns what h2_conn_recv said. */
+static int answer_malformed(h2_conn *conn, const sent_stats *st,
+                            uint32_t *next, uint64_t pings_to_ack) {
+  h2_script s;
+  script_init(&s);
+  for (; *next <= st->max_headers_id; *next += 2)
+    raw_headers(&s, *next, 1, ":status", "200", "X-Bad", "1", NULL);
+  for (uint64_t i = 0; i < pings_to_ack; i++) script_ping(&s, 1, reset_ping);
+  int rv = s.length ? h2_conn_recv(conn, s.bytes, s.length) : 0;
+  script_free(&s);
+  return rv;
+}
+
+/* Polls every event, counting stream resets for malformed responses and
+ * connection errors. */
+static void count_resets(h2_conn *conn, int *resets, int *connerr) {
+  h2_event ev[64];
+  int k;
+  while ((k = h2_conn_poll(conn, ev, 64)) > 0)
+    for (int i = 0; i < k; i++) {
+      *resets += ev[i].type == H2_EVENT_STREAM_RESET && ev[i].error == H2_ERR_STREAM_PROTOCOL;
+      *connerr += ev[i].type == H2_EVENT_CONNECTION_ERROR;
+    }
+}
+
 /* 112. Provoked RST flood: every response malformed, each costs us an
  * RST_STREAM -> after 1024 locally generated error resets, conn
- * ENHANCE_YOUR_CALM. The outbound RST queue stays bounded. */
+ * ENHANCE_YOUR_CALM. The server here reads what we send and acknowledges
+ * the PINGs that confirm our resets (so reset pacing lets new streams
+ * open), and keeps 300 requests submitted. */
 static void case_112_provoked_rst_flood(void) {
   test_alloc ta;
   test_alloc_init(&ta);
@@ -1384,51 +1305,86 @@ static void case_112_provoked_rst_flood(void) {
   REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
   h2_script s;
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   int resets = 0, connerr = 0, last = 0;
-  uint32_t id = 1;
-  /* Batches of 100 requests, each answered with an uppercase name. The
-   * server does not read our RSTs until the end, so they pile up in the
-   * output: 1024 x 13 bytes. */
-  for (int batch = 0; batch < 11 && last >= 0; batch++) {
-    uint32_t first = id;
-    for (int i = 0; i < 100; i++) {
-      int rv = submit_get(conn, "/r");
-      if (rv < 0) break;
-      id = (uint32_t)rv + 2;
+  uint32_t answered = 1; /* the next stream to answer */
+  uint64_t acked = 0;
+  for (int round = 0; round < 100 && last >= 0; round++) {
+    while (h2_conn_open_streams(conn) < 300 && submit_get(conn, "/r") > 0) {
     }
-    /* Only the HEADERS leave; the RSTs stay queued in the output. */
-    script_init(&s);
-    for (uint32_t sid = first; sid < id; sid += 2)
-      raw_headers(&s, sid, 1, ":status", "200", "X-Bad", "1", NULL);
-    last = h2_conn_recv(conn, s.bytes, s.length);
-    script_free(&s);
-    h2_event ev[64];
-    int k;
-    while ((k = h2_conn_poll(conn, ev, 64)) > 0)
-      for (int i = 0; i < k; i++) {
-        resets += ev[i].type == H2_EVENT_STREAM_RESET && ev[i].error == H2_ERR_STREAM_PROTOCOL;
-        connerr += ev[i].type == H2_EVENT_CONNECTION_ERROR;
-      }
+    drain_output(conn, &st);
+    last = answer_malformed(conn, &st, &answered, st.pings - acked);
+    acked = st.pings;
+    count_resets(conn, &resets, &connerr);
   }
   CHECK_EQ_INT(last, H2_ERR_CONN_ENHANCE_YOUR_CALM);
   CHECK_EQ_INT(resets, 1024);
   CHECK_EQ_INT(connerr, 1);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_LOCAL_RESET_FLOOD), 1);
   CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_MALFORMED_RESPONSE), 1025);
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   CHECK_EQ_INT(st.rst, 1024);
   CHECK_EQ_INT(st.goaway, 1);
   CHECK_EQ_INT(st.goaway_code, H2_ENHANCE_YOUR_CALM);
-  /* 1100 requests' HEADERS and 1024 RSTs in the output at worst, plus
-   * 100 live streams: well under 256 KiB. */
   CHECK(ta.peak_bytes < 256 * 1024);
   if (ta.peak_bytes >= 256 * 1024) fprintf(stderr, "112: peak %zu\n", ta.peak_bytes);
+  h2_conn_del(conn);
+  CHECK_EQ_INT(ta.live_bytes, 0);
+}
+
+/* 112, V21 (reset pacing). The same server, but it never acknowledges
+ * our PINGs: the resets it provokes stay unconfirmed and keep their
+ * streams' places in its concurrency limit, so after the streams that
+ * were open (256) no new stream opens and no more RST_STREAM leaves,
+ * however much time passes; the acknowledgements then release them. */
+static void case_112_resets_paced_until_ping_ack(void) {
+  test_alloc ta;
+  test_alloc_init(&ta);
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, NULL, &ta.allocator) == 0);
+  REQUIRE(h2_conn_tick(conn, 0) == 0);
+  for (int i = 0; i < 300; i++) CHECK_EQ_INT(submit_get(conn, "/r"), 2 * i + 1);
+  sent_stats st;
+  memset(&st, 0, sizeof(st));
+  int resets = 0, connerr = 0;
+  h2_script s;
+  script_init(&s);
+  script_open_server(&s);
+  feed_script(conn, &s);
+  script_free(&s);
+  drain_output(conn, &st);
+  CHECK_EQ_INT(st.max_headers_id, 511); /* 256 streams: the server's cap */
+  uint32_t answered = 1;
+  for (int round = 0; round < 3; round++) {
+    CHECK(answer_malformed(conn, &st, &answered, 0) >= 0);
+    count_resets(conn, &resets, &connerr);
+    CHECK_EQ_INT(h2_conn_tick(conn, 60000 * (uint64_t)(round + 1)), 0);
+    drain_output(conn, &st);
+  }
+  CHECK_EQ_INT(resets, 256);
+  CHECK_EQ_INT(st.rst, 256);
+  CHECK_EQ_INT(st.max_headers_id, 511);
+  CHECK_EQ_INT(st.pings, 1); /* one PING covers the resets until its ACK */
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 44);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_RESETS_PACED), 1);
+  /* The first ACK confirms the first reset; the PING sent then covers the
+   * other 255, still above max_unconfirmed_resets (100). */
+  CHECK(answer_malformed(conn, &st, &answered, 1) >= 0);
+  drain_output(conn, &st);
+  CHECK_EQ_INT(st.pings, 2);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 44);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_RESETS_PACED), 2);
+  /* The second ACK confirms them all: the 44 waiting requests leave. */
+  CHECK(answer_malformed(conn, &st, &answered, 1) >= 0);
+  drain_output(conn, &st);
+  CHECK_EQ_INT(h2_conn_queued_streams(conn), 0);
+  CHECK_EQ_INT(st.max_headers_id, 599);
+  CHECK_EQ_INT(connerr, 0);
+  CHECK(h2_conn_can_submit(conn));
   h2_conn_del(conn);
   CHECK_EQ_INT(ta.live_bytes, 0);
 }
@@ -1444,13 +1400,12 @@ static void case_113_priority_and_unknown_churn(void) {
     setup_one_get(conn);
     sent_stats st;
     memset(&st, 0, sizeof(st));
-    int preface = 0;
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     h2_script s;
     script_init(&s);
     script_open_server(&s);
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
     script_free(&s);
     size_t peak = ta.peak_bytes, allocations = ta.allocations;
     /* 10,000 frames: exactly the bucket, for random stream ids. */
@@ -1462,8 +1417,8 @@ static void case_113_priority_and_unknown_churn(void) {
       if (kind == 0) script_frame(&s, H2_FRAME_PRIORITY, 0, sid, p, 5);
       else script_frame(&s, 0xfa, 0xff, sid, "unknown", 7);
     }
-    feed(conn, &s);
-    drain(conn, &st, &preface);
+    feed_script(conn, &s);
+    drain_output(conn, &st);
     CHECK(!h2_conn_is_closed(conn));
     CHECK_EQ_INT(ta.allocations, allocations);
     CHECK_EQ_INT(ta.peak_bytes, peak);
@@ -1476,7 +1431,7 @@ static void case_113_priority_and_unknown_churn(void) {
     raw_headers(&s, 1, 1, ":status", "200", NULL);
     CHECK_EQ_INT(h2_conn_recv(conn, s.bytes, s.length), H2_ERR_CONN_ENHANCE_YOUR_CALM);
     CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_GLITCH_FLOOD), 1);
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     CHECK_EQ_INT(st.goaway_code, H2_ENHANCE_YOUR_CALM);
     script_free(&s);
     h2_conn_del(conn);
@@ -1491,12 +1446,12 @@ static void case_113_priority_and_unknown_churn(void) {
   script_init(&s);
   script_open_server(&s);
   CHECK_EQ_INT(h2_conn_tick(conn, 1), 0);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   script_init(&s);
   for (int i = 0; i < 300; i++) script_frame(&s, 0xfa, 0, 0, NULL, 0);
   for (uint64_t t = 1; t <= 100; t++) { /* 100 s, 30,000 frames */
-    feed(conn, &s);
+    feed_script(conn, &s);
     CHECK_EQ_INT(h2_conn_tick(conn, 1 + t * 1000), 0);
   }
   CHECK(!h2_conn_is_closed(conn));
@@ -1520,27 +1475,26 @@ static void case_114_slow_loris(void) {
   setup_two_gets(conn);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   /* The server opens promptly (its SETTINGS and ACK), then trickles. */
   uint64_t now = 0;
   CHECK_EQ_INT(h2_conn_tick(conn, now), 0);
   h2_script s;
   script_init(&s);
   script_open_server(&s);
-  feed(conn, &s);
-  drain(conn, &st, &preface);
+  feed_script(conn, &s);
+  drain_output(conn, &st);
   CHECK_EQ_INT(h2_conn_next_deadline(conn), UINT64_MAX);
   script_free(&s);
   script_init(&s);
   raw_headers(&s, 3, 0, ":status", "200", NULL);
   /* Stream 1's block begins and never ends quickly. */
-  static blk k;
-  blk_reset(&k);
-  blk_str(&k, ":status", "200");
-  for (int i = 0; i < 40; i++) blk_str(&k, "x-slow", "abcdefghij");
-  script_frame(&s, H2_FRAME_HEADERS, 0, 1, k.b, 10);
-  script_frame(&s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, k.b + 10, k.n - 10);
+  block k = {0};
+  b_lit(&k, ":status", "200");
+  for (int i = 0; i < 40; i++) b_lit(&k, "x-slow", "abcdefghij");
+  script_frame(&s, H2_FRAME_HEADERS, 0, 1, k.p, 10);
+  script_frame(&s, H2_FRAME_CONTINUATION, H2_FLAG_END_HEADERS, 1, k.p + 10, k.n - 10);
+  b_free(&k);
   int headers = 0, other = 0;
   size_t peak = 0;
   for (size_t i = 0; i < s.length; i++) {
@@ -1568,10 +1522,10 @@ static void case_114_slow_loris(void) {
   script_init(&s);
   script_data(&s, 3, "x", 1, 0, 0);
   for (int i = 0; i < 1440; i++) {
-    feed(conn, &s);
+    feed_script(conn, &s);
     now += 60000;
     CHECK_EQ_INT(h2_conn_tick(conn, now), 0);
-    drain(conn, &st, &preface);
+    drain_output(conn, &st);
     if (i == 10) peak = ta.peak_bytes;
   }
   CHECK_EQ_INT(ta.peak_bytes, peak);
@@ -1588,13 +1542,13 @@ static void case_114_slow_loris(void) {
   script_init(&s);
   script_settings(&s, script_no_settings, 0);
   raw_headers(&s, 1, 0, ":status", "200", NULL);
-  feed(conn, &s);
+  feed_script(conn, &s);
   script_free(&s);
   script_init(&s);
   script_data(&s, 1, "x", 1, 0, 0);
   int rv = 0;
   for (now = 1000; now <= 20000 && rv == 0; now += 1000) {
-    feed(conn, &s);
+    feed_script(conn, &s);
     rv = h2_conn_tick(conn, now);
   }
   CHECK_EQ_INT(rv, H2_ERR_CONN_SETTINGS_TIMEOUT);
@@ -1881,18 +1835,18 @@ static void case_120_input_after_errors(void) {
 /* A PUSH_PROMISE on `stream` promising `promised`, whose block inserts
  * "x-push: 1" into the dynamic table (so the client must decode it). */
 static void script_push(h2_script *s, uint32_t stream, uint32_t promised) {
-  static blk k;
-  blk_reset(&k);
-  k.b[k.n++] = (uint8_t)(promised >> 24);
-  k.b[k.n++] = (uint8_t)(promised >> 16);
-  k.b[k.n++] = (uint8_t)(promised >> 8);
-  k.b[k.n++] = (uint8_t)promised;
-  blk_str(&k, ":method", "GET");
-  blk_str(&k, ":scheme", "https");
-  blk_str(&k, ":authority", "example.com");
-  blk_str(&k, ":path", "/pushed");
-  blk_field_ex(&k, 1, "x-push", 6, "1", 1);
-  script_frame(s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, stream, k.b, k.n);
+  block k = {0};
+  b_byte(&k, (uint8_t)(promised >> 24));
+  b_byte(&k, (uint8_t)(promised >> 16));
+  b_byte(&k, (uint8_t)(promised >> 8));
+  b_byte(&k, (uint8_t)promised);
+  b_lit(&k, ":method", "GET");
+  b_lit(&k, ":scheme", "https");
+  b_lit(&k, ":authority", "example.com");
+  b_lit(&k, ":path", "/pushed");
+  b_literal(&k, 1, "x-push", 6, "1", 1);
+  script_frame(s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, stream, k.p, k.n);
+  b_free(&k);
 }
 
 /* A response on `stream` that uses the entry the promise inserted
@@ -1975,16 +1929,16 @@ static void case_122_malformed_push_promise(void) {
   script_free(&b);
 
   /* Request semantics are not judged: the promise is refused anyway. */
-  static blk k;
-  blk_reset(&k);
-  k.b[k.n++] = 0, k.b[k.n++] = 0, k.b[k.n++] = 0, k.b[k.n++] = 2;
-  blk_str(&k, ":method", "POST");
-  blk_str(&k, ":path", "/unsafe");
-  blk_str(&k, "content-length", "10");
+  block k = {0};
+  b_bytes(&k, "\0\0\0\2", 4);
+  b_lit(&k, ":method", "POST");
+  b_lit(&k, ":path", "/unsafe");
+  b_lit(&k, "content-length", "10");
   h2_script s;
   script_init(&s);
   script_settings(&s, script_no_settings, 0);
-  script_frame(&s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, k.b, k.n);
+  script_frame(&s, H2_FRAME_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, k.p, k.n);
+  b_free(&k);
   ok_response(&s, 1);
   ok_response(&s, 3);
   char ok1[256], ok3[256], want[1024];
@@ -2005,14 +1959,13 @@ static void case_122_malformed_push_promise(void) {
   setup_one_get(conn);
   sent_stats st;
   memset(&st, 0, sizeof(st));
-  int preface = 0;
-  drain(conn, &st, &preface);
+  drain_output(conn, &st);
   script_init(&s);
   script_settings(&s, script_no_settings, 0);
   for (uint32_t i = 0; i < 300; i++) script_push(&s, 1, 2 + 2 * i);
   response_using_push_entry(&s, 1);
-  feed(conn, &s);
-  drain(conn, &st, &preface);
+  feed_script(conn, &s);
+  drain_output(conn, &st);
   CHECK_EQ_INT(st.rst, 300);
   CHECK(!h2_conn_is_closed(conn));
   CHECK(ta.peak_bytes < 64 * 1024);
@@ -2049,6 +2002,7 @@ TEST_MAIN("hostile_efgh", TEST_CASE(case_81_missing_status),
           TEST_CASE(case_109_ping_flood), TEST_CASE(case_110_empty_frame_flood),
           TEST_CASE(case_111_small_data_flood),
           TEST_CASE(case_112_provoked_rst_flood),
+          TEST_CASE(case_112_resets_paced_until_ping_ack),
           TEST_CASE(case_113_priority_and_unknown_churn),
           TEST_CASE(case_114_slow_loris), TEST_CASE(case_115_graceful_goaway),
           TEST_CASE(case_116_goaway_sequence),

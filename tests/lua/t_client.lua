@@ -32,8 +32,12 @@ local function connect(pool)
     return sock
 end
 
+-- With &tls=1&ca=F the same API runs over TLS (resty.http2.tls).
+local tls = ngx.var.arg_tls and { server_name = "localhost", ca_file = ngx.var.arg_ca } or nil
+
 local function new_client(sock, key)
-    return http2.new { ctx = sock, recv = sock.receive, send = sock.send, key = key }
+    return http2.new { ctx = sock, recv = sock.receive, send = sock.send, key = key,
+                       tls = tls }
 end
 
 local function req(method, path, extra)
@@ -41,7 +45,7 @@ local function req(method, path, extra)
         { name = ":authority", value = "127.0.0.1:" .. port },
         { name = ":method", value = method },
         { name = ":path", value = path },
-        { name = ":scheme", value = "http" },
+        { name = ":scheme", value = tls and "https" or "http" },
         { name = "user-agent", value = "libh2-lua-test" },
     }
     for _, f in ipairs(extra or {}) do h[#h + 1] = f end

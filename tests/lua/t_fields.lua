@@ -6,6 +6,9 @@
 --                     request() callback gets them, the session stays usable.
 --   expect=bigheader  the response carries x-big-header of `len` bytes
 --                     (HEADERS + CONTINUATION).
+--   expect=harness    the harness nginx's own h2c server: duplicate
+--                     response fields, and a 40 KiB request field that
+--                     needs CONTINUATION on the way out.
 
 local http2 = require "resty.http2"
 
@@ -25,11 +28,11 @@ sock:settimeout(10000)
 assert(sock:connect("127.0.0.1", port))
 local client = assert(http2.new { ctx = sock, recv = sock.receive, send = sock.send })
 
-local function req()
+local function req(other_path)
     return {
         { name = ":authority", value = "127.0.0.1:" .. port },
         { name = ":method", value = "GET" },
-        { name = ":path", value = path },
+        { name = ":path", value = other_path or path },
         { name = ":scheme", value = "http" },
     }
 end
@@ -73,6 +76,28 @@ elseif expect == "bigheader" then
             if not data or data == "" then break end
         end
     end
+elseif expect == "harness" then
+    local stream, err = client:send_request(req("/dup"))
+    local headers = stream and client:read_headers(stream)
+    local dup = headers and headers["x-dup"]
+    check(type(dup) == "table" and dup[1] == "one" and dup[2] == "two" and #dup == 2,
+          "duplicate response fields become an array, in order", err or tostring(dup))
+    local cookies = headers and headers["set-cookie"]
+    check(type(cookies) == "table" and #cookies == 2, "two set-cookie fields kept apart")
+    while stream and (client:read_body(stream) or "") ~= "" do end
+    local big = string.rep("abcdefgh", 5120) -- 40 KiB: HEADERS + CONTINUATION
+    local fields = req("/field-size")
+    fields[#fields + 1] = { name = "x-big", value = big }
+    stream, err = client:send_request(fields)
+    headers = stream and client:read_headers(stream)
+    local body = ""
+    while stream do
+        local data = client:read_body(stream)
+        if not data or data == "" then break end
+        body = body .. data
+    end
+    check(headers and headers[":status"] == "200" and body == "x-big " .. #big .. "\n",
+          "a 40 KiB request field sent over CONTINUATION arrives whole", err or body)
 end
 client:close()
 sock:close()

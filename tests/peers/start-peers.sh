@@ -119,9 +119,9 @@ nghttpd_common=(-a 127.0.0.1 -d "$rundir/htdocs")
 launch nghttpd-plain-h2c nghttpd "${nghttpd_common[@]}" --echo-upload --no-tls "$H2_PEER_NGHTTPD_H2C"
 launch nghttpd-plain-tls nghttpd "${nghttpd_common[@]}" --echo-upload \
   "$H2_PEER_NGHTTPD_TLS" "$certs/server.key" "$certs/server.pem"
-launch nghttpd-maxstreams10-h2c nghttpd "${nghttpd_common[@]}" -m 10 --no-tls \
+launch nghttpd-maxstreams10-h2c nghttpd "${nghttpd_common[@]}" -m 10 --echo-upload --no-tls \
   "$H2_PEER_NGHTTPD_MAXSTREAMS10_H2C"
-launch nghttpd-maxstreams10-tls nghttpd "${nghttpd_common[@]}" -m 10 \
+launch nghttpd-maxstreams10-tls nghttpd "${nghttpd_common[@]}" -m 10 --echo-upload \
   "$H2_PEER_NGHTTPD_MAXSTREAMS10_TLS" "$certs/server.key" "$certs/server.pem"
 trailers=(--trailer "x-trailer-one: one" --trailer "x-trailer-two: two")
 launch nghttpd-trailers-h2c nghttpd "${nghttpd_common[@]}" "${trailers[@]}" --no-tls \

@@ -347,47 +347,12 @@ void setup_two_gets(h2_conn *conn) {
   CHECK_EQ_INT(submit_get(conn, "/b"), 3);
 }
 
+void setup_three_gets(h2_conn *conn) {
+  setup_two_gets(conn);
+  CHECK_EQ_INT(submit_get(conn, "/c"), 5);
+}
+
 /* ---- Whole cases ---------------------------------------------------------- */
 
 const int script_cuts[6] = {CUT_WHOLE, CUT_BYTES, CUT_SEVEN, CUT_RANDOM,
                             CUT_RANDOM, CUT_RANDOM};
-
-static void show_mismatch(const char *name, int cut, const char *want,
-                          const char *got) {
-  fprintf(stderr, "--- %s (cut %d): expected events:\n%s--- got:\n%s---\n",
-          name, cut, want, got ? got : "(none)\n");
-}
-
-/* Runs one scripted case under every cut. `sent` lists substrings that
- * must appear in the log of frames the client sent (NULL-terminated). */
-void run_script_case(const char *name, const h2_conn_options *options,
-                     setup_fn setup, const h2_script *script, int close_after,
-                     const char *want_events, const char *const *sent) {
-  for (size_t c = 0; c < 6; c++) {
-    test_alloc ta;
-    test_alloc_init(&ta);
-    h2_conn *conn;
-    REQUIRE(h2_conn_client_new(&conn, options, &ta.allocator) == 0);
-    if (setup) setup(conn);
-    conn_log log;
-    memset(&log, 0, sizeof(log));
-    conn_run(conn, script, script_cuts[c], 1000 + c, close_after, &log);
-    const char *got = log.events ? log.events : "";
-    if (strcmp(got, want_events) != 0) {
-      test_failures++;
-      show_mismatch(name, script_cuts[c], want_events, got);
-    }
-    for (size_t i = 0; sent && sent[i]; i++) {
-      test_checks++;
-      if (!log.sent || !strstr(log.sent, sent[i])) {
-        test_failures++;
-        fprintf(stderr, "--- %s (cut %d): sent frames lack \"%s\":\n%s", name,
-                script_cuts[c], sent[i], log.sent ? log.sent : "(none)\n");
-      }
-    }
-    h2_conn_del(conn);
-    conn_log_free(&log);
-    CHECK_EQ_INT(ta.live_bytes, 0);
-  }
-}
-

@@ -79,7 +79,9 @@ uint64_t script_hash(const void *data, size_t length);
  * NULL; setup submits requests): the events must equal `want_events`
  * exactly, the frames the client sent must contain each string of `sent`
  * (NULL-terminated, may be NULL), and nothing may leak (a counting
- * allocator checks). Failures are counted in the test harness. */
+ * allocator checks). Failures are counted in the test harness. The
+ * stricter runner with scope, state and counter checks is run_case
+ * (script_case.h), which this is a shorthand of. */
 typedef void (*setup_fn)(h2_conn *conn);
 void run_script_case(const char *name, const h2_conn_options *options,
                      setup_fn setup, const h2_script *script, int close_after,
@@ -94,10 +96,11 @@ extern const int script_cuts[6];
 extern const uint32_t script_no_settings[2];
 void script_open_server(h2_script *s);
 
-/* Setups for run_script_case: a GET of /a on stream 1; and GETs of /a and
- * /b on streams 1 and 3. */
+/* Setups for run_script_case: a GET of /a on stream 1; GETs of /a and /b
+ * on streams 1 and 3; and those and /c on stream 5. */
 void setup_one_get(h2_conn *conn);
 void setup_two_gets(h2_conn *conn);
+void setup_three_gets(h2_conn *conn);
 
 /* Convenience: submits a GET for `path` and returns the stream id. */
 int submit_get(h2_conn *conn, const char *path);

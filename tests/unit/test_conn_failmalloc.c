@@ -418,8 +418,6 @@ static void server_closes(run_ctx *r) {
 
 /* ---- Scenarios ------------------------------------------------------------- */
 
-static const uint32_t no_settings[] = {0, 0};
-
 typedef struct scenario {
   const char *name;
   void (*build)(void);
@@ -434,11 +432,6 @@ typedef struct scenario {
 /* Scripts are built once, before the sweeps (they use the C library's
  * allocator, not the failing one). */
 static h2_script script_a, script_b, script_c;
-
-static void open_server(h2_script *s) {
-  script_settings(s, no_settings, 0);
-  script_settings_ack(s);
-}
 
 /* 1. Creation alone: every allocation of h2_conn_client_new and the first
  * flight. */
@@ -457,7 +450,7 @@ static void build_get(void) {
   memset(big_value, 'v', sizeof(big_value) - 1);
   h2_script *s = &script_a;
   script_init(s);
-  open_server(s);
+  script_open_server(s);
   script_headers(s, 3, 0, 700, ":status", "200", "x-big", big_value,
                  "content-type", "text/plain", NULL);
   script_headers(s, 1, 0, 0, ":status", "200", "content-length", "12", NULL);
@@ -539,7 +532,7 @@ static void run_post(run_ctx *r) {
 static void build_interim(void) {
   h2_script *s = &script_a;
   script_init(s);
-  open_server(s);
+  script_open_server(s);
   script_headers(s, 3, 0, 0, ":status", "100", NULL);
   script_headers(s, 3, 0, 0, ":status", "103", "link", "</s.css>; rel=preload", NULL);
   script_headers(s, 1, 1, 0, ":status", "200", "content-length", "1000", NULL);
@@ -566,7 +559,7 @@ static const char goaway_debug[] =
 static void build_goaway_ping(void) {
   h2_script *s = &script_a;
   script_init(s);
-  open_server(s);
+  script_open_server(s);
   script_ping(s, 1, "t=123456");
   script_ping(s, 0, "srvping!");
   script_headers(s, 1, 0, 0, ":status", "200", NULL);
@@ -595,7 +588,7 @@ static void run_goaway_ping(run_ctx *r) {
 static void build_stream_errors(void) {
   h2_script *s = &script_a;
   script_init(s);
-  open_server(s);
+  script_open_server(s);
   script_rst(s, 1, H2_REFUSED_STREAM);
   script_headers(s, 3, 1, 0, ":status", "200", "Server", "x", NULL);
   script_headers(s, 5, 0, 0, ":status", "200", "content-length", "3", NULL);
@@ -618,7 +611,7 @@ static void run_stream_errors(run_ctx *r) {
 static void build_conn_error(void) {
   h2_script *s = &script_a;
   script_init(s);
-  open_server(s);
+  script_open_server(s);
   script_headers(s, 1, 0, 0, ":status", "200", "x-a", "first", NULL);
   script_data(s, 1, "partial", 7, 0, 0);
   script_headers(s, 3, 0, 0, ":status", "200", NULL);

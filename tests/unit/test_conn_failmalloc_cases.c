@@ -55,8 +55,6 @@
 #include "test.h"
 #include "test_alloc.h"
 
-static const uint32_t no_settings[] = {0, 0};
-
 static int submit_get_user(h2_conn *conn, const char *path, void *user) {
   h2_header fields[] = {
       {(const uint8_t *)":method", (const uint8_t *)"GET", 7, 3, 0, 0},
@@ -84,7 +82,7 @@ static void drain(h2_conn *conn, void (*on_event)(const h2_event *, void *), voi
 static void test_stream_end_queue_growth_uaf(void) {
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   script_settings_ack(&s);
   for (uint32_t i = 0; i < 8; i++)
     script_headers(&s, 2 * i + 1, 1, 0, ":status", "200", NULL);
@@ -131,7 +129,7 @@ static void on_copy_event(const h2_event *e, void *ctx) {
 static void test_event_copies_dropped(void) {
   h2_script s;
   script_init(&s);
-  script_settings(&s, no_settings, 0);
+  script_settings(&s, script_no_settings, 0);
   script_settings_ack(&s);
   script_ping(&s, 1, "t=123456");
   script_goaway(&s, 0, H2_NO_ERROR, debug_text);

@@ -52,6 +52,9 @@ typedef struct h2_conn_options {
   uint32_t settings_timeout_ms;
   uint32_t max_goaway_debug;
   uint32_t small_data_budget;
+  uint32_t max_unconfirmed_resets;
+  uint32_t recent_reset_streams;
+  uint32_t recent_reset_ms;
 } h2_conn_options;
 
 typedef struct h2_event {
@@ -68,7 +71,7 @@ typedef struct h2_event {
   void *user;
 } h2_event;
 
-void h2_conn_options_init(h2_conn_options *options);
+void h2_conn_options_init_sized(h2_conn_options *options, size_t size);
 typedef struct h2_allocator h2_allocator;
 int h2_conn_client_new(h2_conn **conn, const h2_conn_options *options,
                        const h2_allocator *alloc);

@@ -50,7 +50,7 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 T_DATA, T_HEADERS, T_PRIORITY, T_RST, T_SETTINGS, T_PUSH, T_PING, T_GOAWAY, \
     T_WINDOW_UPDATE, T_CONTINUATION = range(10)
 F_END_STREAM, F_ACK, F_END_HEADERS, F_PADDED = 0x1, 0x1, 0x4, 0x8
-NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, ENHANCE_YOUR_CALM = 0, 1, 2, 11
+NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, REFUSED_STREAM, ENHANCE_YOUR_CALM = 0, 1, 2, 7, 11
 
 _log_lock = threading.Lock()
 _start = time.monotonic()
@@ -265,6 +265,8 @@ class Conn:
         self.goaways = []           # (last, code, debug)
         self.rsts = []              # (stream, code)
         self.replies = []           # auto replies (SETTINGS ACK, PING ACK)
+        self.hold_pings = False     # keep PING ACKs back ("hold_pings")
+        self.held_pings = []        # their payloads, until "release_pings"
         self.peer_initial_window = 65535
         self.peer_max_frame = 16384
         self.conn_window = 65535
@@ -368,6 +370,9 @@ class Conn:
         elif isinstance(f, PingFrame):
             if "ACK" in f.flags:
                 self.say("recv PING ACK")
+            elif self.hold_pings:
+                self.held_pings.append(bytes(f.opaque_data))
+                self.say("recv PING %r (ACK held)" % bytes(f.opaque_data))
             else:
                 self.replies.append(frame(T_PING, F_ACK, 0, bytes(f.opaque_data)))
         elif isinstance(f, GoAwayFrame):
@@ -583,6 +588,14 @@ def run_actions(c, actions):
                     s not in c.answered for s in c.requests))
                 sid = [s for s in c.requests if s not in c.answered][0]
                 c.respond(sid, size)
+        elif op == "refuse":  # seconds: RST_STREAM(REFUSED_STREAM) to every request
+            end = time.monotonic() + args[0]
+            while time.monotonic() < end and not c.eof:
+                for sid in [s for s in c.requests if s not in c.answered]:
+                    c.send(frame(T_RST, 0, sid, struct.pack(">I", REFUSED_STREAM)))
+                    c.answered.add(sid)
+                    c.say("sent RST_STREAM stream=%d REFUSED_STREAM" % sid)
+                c.pump(0.05)
         elif op == "frame":  # type, flags, stream, payload (raw, unchecked)
             sid = args[2] if isinstance(args[2], int) else c.stream(args[2])
             c.send(frame(args[0], args[1], sid, args[3]))
@@ -611,6 +624,18 @@ def run_actions(c, actions):
             end = time.monotonic() + args[0]
             while time.monotonic() < end:
                 c.pump(min(0.05, max(0, end - time.monotonic())))
+        elif op == "hold_pings":  # PINGs are logged, their ACKs kept back
+            c.hold_pings = True
+        elif op == "release_pings":  # the held ACKs go out; no more holding
+            # Logged before sending: whatever the client sends in reply
+            # must be logged after this line.
+            c.hold_pings = False
+            held, c.held_pings = c.held_pings, []
+            c.say("releasing %d held PING ACK(s)" % len(held))
+            for opaque in held:
+                c.send(frame(T_PING, F_ACK, 0, opaque))
+        elif op == "wait_rsts":  # count: until that many RST_STREAMs arrived
+            c.wait_for("%d RST_STREAMs" % args[0], lambda: len(c.rsts) >= args[0])
         elif op == "stop_reading":
             c.reading = False
             c.say("stopped reading")
@@ -889,6 +914,26 @@ SCENARIOS = {
         ("raw_headers", "path:/bad", b"\x88" + hp_lit("Bad-Name", "x"), False),
         ("respond", "path:/good", 20000),
         ("drain", 3)]]},
+    # 112 / V21 (reset pacing): a limit of 4 streams (the client is told
+    # to send no more before our SETTINGS either); the first 4 requests
+    # get malformed responses (uppercase name: the client resets each),
+    # and the PING that follows the resets is not acknowledged until 0.5 s
+    # after the 4th reset arrived. Until it is, the resets keep their
+    # slots: no new request may arrive.
+    "provoked-resets-paced": {"conns": [[
+        ("hold_pings",), ("settings", {3: 4}), ("wait_preface",),
+        ("wait_requests", 4)] + [
+        ("raw_headers", "req:%d" % i, b"\x88" + hp_lit("Bad-Name", "x"), True)
+        for i in range(4)] + [
+        ("wait_rsts", 4),
+        ("sleep", 0.5),  # time for a wrong client to send more requests
+        ("release_pings",)] + [
+        ("respond", "req:%d" % i, 1000) for i in range(4, 8)] + [
+        ("drain", 3)]]},
+    # 115 / section 5 (retries): every request refused, on every connection
+    # (the list's last entry serves the extra ones): the client retries
+    # at most max_retries (6) times, then fails.
+    "refuse-always": {"conns": [OPEN + [("refuse", 4)]]},
     # 61: HPACK bomb, ~64 MB decoded from 20 KB.
     "hpack-bomb": {"conns": [OPEN + [
         ("wait_requests", 1),

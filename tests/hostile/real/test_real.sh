@@ -24,6 +24,8 @@ mode=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
 server="$here/server.py"
+# The OpenSSL server of case 126 (tls_reneg_server.c), built with h2.
+reneg=${H2_RENEG_SERVER:-$(dirname "$h2")/tests/tls_reneg_server}
 
 if ! "$py" -c 'import hyperframe, hpack' 2>/dev/null; then
   echo "FAIL: $py lacks hyperframe/hpack (scripts/install-deps.sh installs python3-h2)"
@@ -73,6 +75,25 @@ serve() {
   "$py" "$server" --certs "$certs" --port-file "$work/port" --timeout 30 \
     "$scenario" >/dev/null 2>"$srvlog" &
   server_pid=$!
+  wait_for_port server.py
+}
+
+# serve_reneg: starts tls_reneg_server (case 126) instead of server.py.
+serve_reneg() {
+  srvlog=$work/$name.server.log
+  rm -f "$work/port"
+  if [ ! -x "$reneg" ]; then
+    problems+=("no tls_reneg_server at $reneg (set H2_RENEG_SERVER)")
+    return
+  fi
+  "$reneg" "$certs/server.pem" "$certs/server.key" "$work/port" 2>"$srvlog" &
+  server_pid=$!
+  wait_for_port tls_reneg_server
+}
+
+# wait_for_port NAME: waits for the started server's port file; sets $port,
+# $http, $https.
+wait_for_port() {
   local i
   for ((i = 0; i < 100; i++)); do
     [ -s "$work/port" ] && break
@@ -80,7 +101,7 @@ serve() {
     sleep 0.05
   done
   port=$(cat "$work/port" 2>/dev/null)
-  [ -n "$port" ] || problems+=("server.py did not start: $(tail -3 "$srvlog")")
+  [ -n "$port" ] || problems+=("$1 did not start: $(tail -3 "$srvlog")")
   http=http://127.0.0.1:$port
   https=https://localhost:$port
 }
@@ -325,6 +346,57 @@ t_malformed_one_of_two() {
   expect_err "/good: status 200, 20000 B"
 }
 
+# 112 / V21 (reset pacing): 8 requests on a connection limited to 4
+# streams (before the server's SETTINGS too); the server answers the first
+# 4 with malformed responses and holds back the ACK of the PING that
+# follows our resets until 0.5 s after the 4th reset arrived (a window in
+# which a client without pacing would send more; a pacing client is not
+# timed). The resets keep their slots until that
+# ACK: no HEADERS may reach the server between our last RST_STREAM and
+# the released ACK, and the 4 waiting requests complete after it.
+t_provoked_resets_paced() {
+  serve provoked-resets-paced
+  local urls=() i
+  for i in 1 2 3 4 5 6 7 8; do urls+=("$http/r$i"); done
+  get --stats --limit initial-max-concurrent-streams=4 "${urls[@]}"
+  expect_rc 92
+  expect_err "connections: 1 .*requests: 4 ok, 4 failed"
+  expect_err "limit fired: resets paced"
+  expect_srv "recv PING b'libh2rst' \\(ACK held\\)"
+  stop_server
+  # Line numbers in the server log: the last reset, the release of the
+  # held ACKs, and the 5th request's HEADERS.
+  local last_rst release fifth
+  last_rst=$(grep -n "recv RST_STREAM stream=7 code=1" "$srvlog" | head -1 | cut -d: -f1)
+  release=$(grep -n "releasing [1-9][0-9]* held PING ACK" "$srvlog" | head -1 | cut -d: -f1)
+  fifth=$(grep -n "recv HEADERS stream=9 " "$srvlog" | head -1 | cut -d: -f1)
+  if [ -z "$last_rst" ] || [ -z "$release" ] || [ -z "$fifth" ]; then
+    problems+=("server log lacks the resets, the release or stream 9")
+  elif [ "$fifth" -lt "$release" ] || [ "$release" -lt "$last_rst" ]; then
+    problems+=("a request left before the resets were confirmed")
+  fi
+  if [ "$(grep -c "recv RST_STREAM stream=[1357] code=1" "$srvlog")" -ne 4 ]; then
+    problems+=("expected 4 RST_STREAM(PROTOCOL_ERROR)")
+  fi
+  local i
+  for i in 5 6 7 8; do expect_err "/r$i: status 200, 1000 B"; done
+}
+
+# Section 5 (automatic retries): a server that refuses every request gets
+# it 7 times (the request and max_retries = 6 retries), then h2 get fails
+# with the refusal; never more, never forever.
+t_retries_capped() {
+  serve refuse-always
+  get --stats "$http/x"
+  expect_rc 92
+  expect_err "/x: stream refused before processing"
+  expect_err "requests: 0 ok, 1 failed, 6 retried"
+  stop_server
+  local n
+  n=$(grep -c "recv HEADERS stream=[0-9]* GET /x" "$srvlog")
+  [ "$n" -eq 7 ] || problems+=("the server saw $n requests, expected 7")
+}
+
 # 61: HPACK bomb (about 64 MB decoded from 20 KB): connection error,
 # bounded memory.
 t_hpack_bomb() {
@@ -514,6 +586,25 @@ t_tls12_renegotiation() {
   expect_srv "sent HelloRequest \(SSL_renegotiate=1"
 }
 
+# 126, the connection error's GOAWAY: the client answers the HelloRequest
+# with a no_renegotiation alert, then GOAWAY(last=0, PROTOCOL_ERROR), then
+# close_notify. tls_reneg_server decrypts what follows the HelloRequest
+# itself (OpenSSL's server stops at the alert).
+t_tls12_renegotiation_goaway() {
+  serve_reneg
+  tls_get "$https/x"
+  expect_rc 16
+  expect_err "/x: the server attempted TLS renegotiation \(HelloRequest\)"
+  stop_server
+  expect_srv "^TLS TLSv1.2 cipher ECDHE-ECDSA-AES128-GCM-SHA256"
+  expect_srv "^sent HelloRequest"
+  expect_srv "^recv alert level=1 description=100"
+  expect_srv "^recv GOAWAY last=0 code=1$"
+  if [ "$(grep -c "recv GOAWAY" "$srvlog")" -ne 1 ]; then
+    problems+=("expected exactly one GOAWAY")
+  fi
+}
+
 # 127: a TLS 1.3 post-handshake CertificateRequest cannot be provoked: we do
 # not offer post_handshake_auth, so OpenSSL refuses to send one; the
 # exchange goes on and completes.
@@ -615,12 +706,6 @@ p_goaway_sent_on_raised_goaway() {
   expect_rc 16
   expect_srv "recv GOAWAY last=0 code=1"
 }
-p_goaway_sent_on_renegotiation() {
-  serve tls12-renegotiation
-  tls_get "$https/x"
-  expect_rc 16
-  expect_srv "recv GOAWAY last=0 code=1"
-}
 
 # ---- Main ------------------------------------------------------------------
 
@@ -628,13 +713,16 @@ rss_limit=50000
 counting=1
 for fn in t_ok t_split_reads t_cut_frame_header t_cut_body t_goaway_then_cut \
   t_http1_answer t_silent_server t_stalled_frame_header t_first_frame_not_settings \
-  t_goaway_retry t_goaway_raised t_malformed_one_of_two t_hpack_bomb \
+  t_goaway_retry t_goaway_raised t_retries_capped t_malformed_one_of_two \
+  t_provoked_resets_paced \
+  t_hpack_bomb \
   t_continuation_flood t_empty_continuation_flood t_ping_flood t_ping_flood_paced \
   t_settings_flood \
   t_goaway_binary_debug t_goaway_binary_debug_complete \
   t_tls13_ok t_tls12_ok t_tls_split_records t_tls_silent t_tls_alpn_http11 \
   t_tls_alpn_none t_tls_alpn_h2c t_tls11_only t_tls12_blocklisted_cipher \
-  t_tls12_renegotiation t_tls13_post_handshake_auth t_tls_wrong_host \
+  t_tls12_renegotiation t_tls12_renegotiation_goaway t_tls13_post_handshake_auth \
+  t_tls_wrong_host \
   t_tls_untrusted_ca t_tls_client_cert_missing t_tls_client_cert_given \
   t_tls_truncated_no_close_notify t_tls_close_notify_mid_body \
   t_tls_to_cleartext_server \
@@ -646,7 +734,7 @@ done
 if [ "$mode" = --pending ]; then
   echo "-- pending (pending.txt): known faults, not counted"
   counting=0
-  for fn in p_goaway_sent_on_renegotiation; do
+  for fn in; do
     run "$fn"
   done
   echo "pending: $pending_passed now pass, $pending_failed still fail"
