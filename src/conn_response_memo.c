@@ -43,17 +43,24 @@ static int same_block(const response_memo *m, const h2_conn *conn,
          memcmp(m->block, block, length) == 0;
 }
 
-/* Copies every field of src into the empty list dst, rebasing pointers. */
+/* Copies every field of src into the empty list dst, rebasing the
+ * pointers into src's arena; names and values of the HPACK static table
+ * are pointed at where they are (see hpack_header_list_internal.h). */
 static int copy_fields(h2_header_list *dst, const h2_header_list *src) {
-  uint8_t *bytes = h2_header_list_reserve(dst, src->arena_used);
-  if (!bytes) return H2_ERR_NOMEM;
+  /* Fields all from the static table take no arena bytes at all. */
+  uint8_t *bytes = NULL;
+  if (src->arena_used &&
+      !(bytes = h2_header_list_reserve(dst, src->arena_used)))
+    return H2_ERR_NOMEM;
   while (dst->fields_capacity < src->count)
     if (h2_header_list_grow_fields(dst)) return H2_ERR_NOMEM;
-  memcpy(bytes, src->arena, src->arena_used);
+  if (src->arena_used) memcpy(bytes, src->arena, src->arena_used);
   for (size_t i = 0; i < src->count; i++) {
     h2_header f = src->fields[i];
-    f.name = bytes + (f.name - src->arena);
-    f.value = bytes + (f.value - src->arena);
+    f.name =
+        h2_header_list_relocate(f.name, src->arena, src->arena_used, bytes);
+    f.value =
+        h2_header_list_relocate(f.value, src->arena, src->arena_used, bytes);
     dst->fields[i] = f;
   }
   dst->count = src->count;

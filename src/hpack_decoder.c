@@ -122,8 +122,8 @@ static int compression_error(h2_hpack_decoder *dec, const char *detail) {
  * kept within the budget, otherwise in the scratch buffer. Deciding
  * before decoding keeps the list's memory within the budget even under a
  * flood. */
-static uint8_t *field_space(h2_hpack_decoder *dec, h2_header_list *out,
-                            size_t length) {
+static inline uint8_t *field_space(h2_hpack_decoder *dec,
+                                   h2_header_list *out, size_t length) {
   if (out && !dec->block_status &&
       dec->block_size + length <= dec->limits.max_header_list_size)
     return h2_header_list_reserve(out, length);
@@ -136,22 +136,40 @@ static uint8_t *field_space(h2_hpack_decoder *dec, h2_header_list *out,
   return dec->scratch;
 }
 
-/* Moves a field decoded into scratch space into the list. */
-static uint8_t *move_to_list(h2_header_list *out, const uint8_t *bytes,
-                             uint32_t name_length, uint32_t value_length) {
-  size_t length = (size_t)name_length + value_length + 2;
-  uint8_t *dst = h2_header_list_reserve(out, length);
-  if (dst) memcpy(dst, bytes, length);
-  return dst;
+/* Keeps a field's bytes that were decoded into scratch space by moving
+ * them into the list, and points *name and *value (when they were among
+ * them) at the copies. */
+static int move_to_list(h2_header_list *out, const uint8_t *bytes,
+                        size_t length, const uint8_t **name,
+                        const uint8_t **value) {
+  uint8_t *kept = h2_header_list_reserve(out, length);
+  if (!kept) return -1;
+  memcpy(kept, bytes, length);
+  *name = h2_header_list_relocate(*name, bytes, length, kept);
+  *value = h2_header_list_relocate(*value, bytes, length, kept);
+  return 0;
 }
+
+/* A decoded field: its strings, NUL-terminated, and the `length` bytes at
+ * `bytes` (list or scratch space) that the decoder wrote them into. Strings
+ * of the static table are pointed at and take no bytes. */
+typedef struct decoded_field {
+  const uint8_t *name;
+  const uint8_t *value;
+  uint32_t name_length;
+  uint32_t value_length;
+  uint8_t *bytes;
+  size_t length;
+  uint32_t flags;
+} decoded_field;
 
 /* Counts a decoded field against the block's limits and keeps it when the
  * limits allow. Fields past a limit are still counted so the connection
  * can tell a large block from a bomb. */
-static int emit_field(h2_hpack_decoder *dec, h2_header_list *out,
-                      uint8_t *bytes, uint32_t name_length,
-                      uint32_t value_length, uint32_t flags) {
-  uint64_t size = (uint64_t)name_length + value_length + H2_HPACK_ENTRY_OVERHEAD;
+static inline int emit_field(h2_hpack_decoder *dec, h2_header_list *out,
+                             decoded_field *f) {
+  uint64_t size =
+      (uint64_t)f->name_length + f->value_length + H2_HPACK_ENTRY_OVERHEAD;
   dec->block_size += size;
   dec->block_fields++;
   if (out) out->size += size;
@@ -163,52 +181,41 @@ static int emit_field(h2_hpack_decoder *dec, h2_header_list *out,
   if (!dec->block_status && dec->block_fields > dec->limits.max_fields)
     dec->block_status = H2_ERR_TOO_MANY_FIELDS;
   if (!out || dec->block_status) return 0;
-  if (bytes == dec->scratch &&
-      !(bytes = move_to_list(out, bytes, name_length, value_length)))
+  if (f->length && f->bytes == dec->scratch &&
+      move_to_list(out, f->bytes, f->length, &f->name, &f->value))
     return fail(dec, H2_ERR_NOMEM, "out of memory");
-  if (h2_header_list_commit(out, bytes, name_length, value_length, flags))
+  if (h2_header_list_append(out, f->name, f->name_length, f->value,
+                            f->value_length, f->flags, f->length))
     return fail(dec, H2_ERR_NOMEM, "out of memory");
   return 0;
 }
 
 /* ---- Representations --------------------------------------------------- */
 
-/* Copies the name (and value, when want_value) of a valid HPACK index
- * into `dst`, the value after the name's NUL. */
-static void copy_indexed(const h2_hpack_decoder *dec, uint32_t index,
-                         int want_value, uint8_t *dst, uint32_t *name_length,
-                         uint32_t *value_length) {
-  if (index <= H2_HPACK_STATIC_ENTRIES) {
-    const h2_static_entry *e = &h2_hpack_static_table[index];
-    *name_length = e->name_length;
-    memcpy(dst, e->name, e->name_length);
-    *value_length = want_value ? e->value_length : 0;
-    if (want_value) memcpy(dst + e->name_length + 1, e->value, e->value_length);
-    return;
-  }
-  const h2_hpack_entry *e =
-      h2_hpack_table_get(&dec->table, index - H2_HPACK_STATIC_ENTRIES - 1);
-  *name_length = e->name_length;
-  h2_hpack_table_copy(&dec->table, e->offset, e->name_length, dst);
-  *value_length = want_value ? e->value_length : 0;
-  if (want_value)
-    h2_hpack_table_copy(&dec->table,
-                        h2_hpack_table_advance(&dec->table, e->offset,
-                                               e->name_length),
-                        e->value_length, dst + e->name_length + 1);
+static int is_static(uint32_t index) {
+  return index <= H2_HPACK_STATIC_ENTRIES;
 }
 
-/* Length in bytes a name or value of the given index occupies. */
-static uint32_t indexed_lengths(const h2_hpack_decoder *dec, uint32_t index,
-                                uint32_t *value_length) {
-  if (index <= H2_HPACK_STATIC_ENTRIES) {
-    *value_length = h2_hpack_static_table[index].value_length;
-    return h2_hpack_static_table[index].name_length;
-  }
-  const h2_hpack_entry *e =
-      h2_hpack_table_get(&dec->table, index - H2_HPACK_STATIC_ENTRIES - 1);
-  *value_length = e->value_length;
-  return e->name_length;
+static const h2_hpack_entry *dynamic_entry(const h2_hpack_decoder *dec,
+                                           uint32_t index) {
+  return h2_hpack_table_get(&dec->table, index - H2_HPACK_STATIC_ENTRIES - 1);
+}
+
+/* Copies a dynamic entry's name, NUL-terminated, to dst. */
+static void copy_dynamic_name(const h2_hpack_decoder *dec,
+                              const h2_hpack_entry *e, uint8_t *dst) {
+  h2_hpack_table_copy(&dec->table, e->offset, e->name_length, dst);
+  dst[e->name_length] = 0;
+}
+
+/* Copies a dynamic entry's value, NUL-terminated, to dst. */
+static void copy_dynamic_value(const h2_hpack_decoder *dec,
+                               const h2_hpack_entry *e, uint8_t *dst) {
+  h2_hpack_table_copy(
+      &dec->table,
+      h2_hpack_table_advance(&dec->table, e->offset, e->name_length),
+      e->value_length, dst);
+  dst[e->value_length] = 0;
 }
 
 static int valid_index(const h2_hpack_decoder *dec, uint32_t index) {
@@ -224,8 +231,8 @@ static int check_field_start(h2_hpack_decoder *dec) {
   return 0;
 }
 
-static int parse_indexed(h2_hpack_decoder *dec, const uint8_t *p,
-                         const uint8_t *end, h2_header_list *out) {
+static inline int parse_indexed(h2_hpack_decoder *dec, const uint8_t *p,
+                                const uint8_t *end, h2_header_list *out) {
   uint32_t index;
   int n = h2_hpack_int_decode(p, end, 7, &index);
   if (n < 0) return compression_error(dec, "integer overflow in an index");
@@ -238,12 +245,26 @@ static int parse_indexed(h2_hpack_decoder *dec, const uint8_t *p,
   if (!valid_index(dec, index))
     return compression_error(dec, index ? "index beyond the dynamic table"
                                         : "index 0 is not allowed");
-  uint32_t name_length, value_length;
-  name_length = indexed_lengths(dec, index, &value_length);
-  uint8_t *dst = field_space(dec, out, (size_t)name_length + value_length + 2);
-  if (!dst) return fail(dec, H2_ERR_NOMEM, "out of memory");
-  copy_indexed(dec, index, 1, dst, &name_length, &value_length);
-  rv = emit_field(dec, out, dst, name_length, value_length, H2_HEADER_NONE);
+  decoded_field f = {NULL, NULL, 0, 0, NULL, 0, H2_HEADER_NONE};
+  if (is_static(index)) {
+    const h2_static_entry *e = &h2_hpack_static_table[index];
+    f.name = e->name;
+    f.name_length = e->name_length;
+    f.value = e->value;
+    f.value_length = e->value_length;
+  } else {
+    const h2_hpack_entry *e = dynamic_entry(dec, index);
+    f.name_length = e->name_length;
+    f.value_length = e->value_length;
+    f.length = (size_t)e->name_length + e->value_length + 2;
+    if (!(f.bytes = field_space(dec, out, f.length)))
+      return fail(dec, H2_ERR_NOMEM, "out of memory");
+    copy_dynamic_name(dec, e, f.bytes);
+    copy_dynamic_value(dec, e, f.bytes + e->name_length + 1);
+    f.name = f.bytes;
+    f.value = f.bytes + e->name_length + 1;
+  }
+  rv = emit_field(dec, out, &f);
   return rv ? rv : n;
 }
 
@@ -279,9 +300,9 @@ typedef struct string_ref {
  * present (and advances *pos past it), 0 when more input is needed
  * (setting pending_need; `more` bytes at least follow the string), or an
  * error. */
-static int parse_string(h2_hpack_decoder *dec, const uint8_t *p,
-                        const uint8_t *end, size_t *pos, string_ref *s,
-                        size_t more) {
+static inline int parse_string(h2_hpack_decoder *dec, const uint8_t *p,
+                               const uint8_t *end, size_t *pos, string_ref *s,
+                               size_t more) {
   const uint8_t *q = p + *pos;
   int n = h2_hpack_int_decode(q, end, 7, &s->length);
   if (n < 0) return compression_error(dec, "integer overflow in a string length");
@@ -323,6 +344,38 @@ static int decode_string(h2_hpack_decoder *dec, const string_ref *s,
   return n;
 }
 
+/* Room the name of a literal takes in the field's bytes, NUL included:
+ * none for a static-table name, which is pointed at. */
+static size_t name_room(const h2_hpack_decoder *dec, uint32_t index,
+                        const string_ref *name) {
+  if (!index) return decoded_bound(name) + 1;
+  if (is_static(index)) return 0;
+  return (size_t)dynamic_entry(dec, index)->name_length + 1;
+}
+
+/* Puts a literal's name in place: the static table's, a copy of a
+ * dynamic entry's, or the decoded string. Returns 0 or an error. */
+static int place_name(h2_hpack_decoder *dec, uint32_t index,
+                      const string_ref *name, decoded_field *f) {
+  if (is_static(index) && index) {
+    f->name = h2_hpack_static_table[index].name;
+    f->name_length = h2_hpack_static_table[index].name_length;
+    return 0;
+  }
+  f->name = f->bytes;
+  if (index) {
+    const h2_hpack_entry *e = dynamic_entry(dec, index);
+    copy_dynamic_name(dec, e, f->bytes);
+    f->name_length = e->name_length;
+    return 0;
+  }
+  int rv = decode_string(dec, name, f->bytes);
+  if (rv < 0) return rv;
+  f->name_length = (uint32_t)rv;
+  f->bytes[rv] = 0;
+  return 0;
+}
+
 static int parse_literal(h2_hpack_decoder *dec, const uint8_t *p,
                          const uint8_t *end, h2_header_list *out,
                          unsigned prefix_bits, enum representation kind) {
@@ -343,36 +396,34 @@ static int parse_literal(h2_hpack_decoder *dec, const uint8_t *p,
   if ((rv = parse_string(dec, p, end, &pos, &value, 0)) <= 0) return rv;
   if ((rv = check_field_start(dec))) return rv;
 
-  uint32_t name_length = 0, value_length = 0;
-  size_t name_room = index ? indexed_lengths(dec, index, &value_length)
-                           : decoded_bound(&name);
-  uint8_t *dst = field_space(dec, out, name_room + decoded_bound(&value) + 3);
-  if (!dst) return fail(dec, H2_ERR_NOMEM, "out of memory");
-  if (index) {
-    copy_indexed(dec, index, 0, dst, &name_length, &value_length);
-  } else {
-    if ((rv = decode_string(dec, &name, dst)) < 0) return rv;
-    name_length = (uint32_t)rv;
-  }
-  if ((rv = decode_string(dec, &value, dst + name_length + 1)) < 0) return rv;
-  value_length = (uint32_t)rv;
+  decoded_field f = {NULL, NULL, 0, 0, NULL, 0,
+                     kind == LITERAL_NEVER_INDEX ? H2_HEADER_NEVER_INDEX
+                                                 : H2_HEADER_NONE};
+  size_t room = name_room(dec, index, &name);
+  if (!(f.bytes = field_space(dec, out, room + decoded_bound(&value) + 1)))
+    return fail(dec, H2_ERR_NOMEM, "out of memory");
+  if ((rv = place_name(dec, index, &name, &f))) return rv;
+  uint8_t *value_bytes = room ? f.bytes + f.name_length + 1 : f.bytes;
+  if ((rv = decode_string(dec, &value, value_bytes)) < 0) return rv;
+  value_bytes[rv] = 0;
+  f.value = value_bytes;
+  f.value_length = (uint32_t)rv;
+  f.length = (size_t)(value_bytes - f.bytes) + f.value_length + 1;
 
   if (kind == INDEXED_NAME_ADD) dec->version++;
   if (kind == INDEXED_NAME_ADD &&
-      h2_hpack_table_add(&dec->table, dst, name_length, dst + name_length + 1,
-                         value_length) < 0)
+      h2_hpack_table_add(&dec->table, f.name, f.name_length, f.value,
+                         f.value_length) < 0)
     return fail(dec, H2_ERR_NOMEM, "out of memory");
-  rv = emit_field(dec, out, dst, name_length, value_length,
-                  kind == LITERAL_NEVER_INDEX ? H2_HEADER_NEVER_INDEX
-                                              : H2_HEADER_NONE);
+  rv = emit_field(dec, out, &f);
   return rv ? rv : (int)pos;
 }
 
 /* Decodes one representation from [p, end). Returns the bytes it took,
  * 0 when it is incomplete (pending_need then bounds its length from below
  * and exceeds end - p), or an error. */
-static int parse_one(h2_hpack_decoder *dec, const uint8_t *p,
-                     const uint8_t *end, h2_header_list *out) {
+static inline int parse_one(h2_hpack_decoder *dec, const uint8_t *p,
+                            const uint8_t *end, h2_header_list *out) {
   uint8_t first = *p;
   if (first & 0x80) return parse_indexed(dec, p, end, out);
   if (first & 0x40) return parse_literal(dec, p, end, out, 6, INDEXED_NAME_ADD);

@@ -46,8 +46,10 @@ int h2_header_list_grow_arena(h2_header_list *list, size_t needed) {
   if (list->arena_used) memcpy(arena, list->arena, list->arena_used);
   for (size_t i = 0; i < list->count; i++) {
     h2_header *f = &list->fields[i];
-    f->name = arena + (f->name - list->arena);
-    f->value = arena + (f->value - list->arena);
+    f->name = h2_header_list_relocate(f->name, list->arena,
+                                      list->arena_used, arena);
+    f->value = h2_header_list_relocate(f->value, list->arena,
+                                       list->arena_used, arena);
   }
   h2_free(list->alloc, list->arena);
   list->arena = arena;

@@ -14,11 +14,11 @@
 extern const uint32_t h2_huffman_codes[257];
 extern const uint8_t h2_huffman_lengths[257];
 
-/* Decoder, primary table. Each entry packs: bits 0-4 the bits all its
- * symbols take, 5-9 the first symbol's code length, 10-11 how many symbols
- * it holds, 16-23 the first symbol and 24-31 the second. An all-zero entry
- * means the next code is longer than the window: use the long-code
- * tables. */
+/* Decoder, primary table. Each entry packs: bits 0-5 the bits all its
+ * symbols take, 8-15 the first symbol, 16-23 the second, 24-28 the first
+ * symbol's code length and 30-31 how many symbols it holds (1 or 2). An
+ * all-zero entry means the next code is longer than the window: use the
+ * long-code tables. */
 extern const uint32_t h2_huffman_primary[1 << H2_HUFFMAN_PRIMARY_BITS];
 
 /* Decoder, codes longer than the window. For each length L from

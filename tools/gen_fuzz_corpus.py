@@ -226,9 +226,41 @@ def roundtrip_seeds():
 
 # ---- Huffman seeds ---------------------------------------------------------
 
+def huffman_encode(text):
+    """Huffman-encodes `text` with the code table of RFC 7541 appendix B,
+    read from tools/data, padding the last byte with ones."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    codes = {}
+    with open(os.path.join(here, "data", "rfc7541_huffman.txt")) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                symbol, code, length = line.split()
+                codes[int(symbol)] = (int(code, 16), int(length))
+    value, bits = 0, 0
+    for byte in text:
+        code, length = codes[byte]
+        value, bits = (value << length) | code, bits + length
+    pad = -bits % 8
+    value, bits = (value << pad) | ((1 << pad) - 1), bits + pad
+    return value.to_bytes(bits // 8, "big")
+
+
+# Long strings, which the decoder splits between two chains that must meet.
+LONG_TEXTS = [
+    b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    b"(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    b"session=8f14e45fceea167a5a36dedd4bea2543; theme=dark; "
+    b"_ga=GA1.2.1234567890.1700000000; consent=analytics%3Dyes%26ads%3Dno; "
+    b"cart=item-42,item-7,item-1999; lang=en-GB; tz=Europe%2FLondon",
+]
+
+
 def huffman_seeds():
     for i, wire in enumerate(HUFFMAN_STRINGS):
         yield "rfc_string_%d" % i, bytes.fromhex(wire)
+    for i, text in enumerate(LONG_TEXTS):
+        yield "long_text_%d" % i, huffman_encode(text)
     yield "plain_text", b"Mon, 21 Oct 2013 20:13:21 GMT"
     yield "all_bytes", bytes(range(256))
     yield "empty", b""

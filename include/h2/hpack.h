@@ -47,9 +47,10 @@ enum h2_header_flag {
 };
 
 /* One header field. For input, name and value are caller-owned. For
- * decoded fields they point into the h2_header_list. Lengths are bytes;
- * the strings are not NUL-terminated (a decoded field's are, as a
- * convenience). */
+ * decoded fields they point into the h2_header_list, or, for a name or
+ * value taken from the HPACK static table, into that table (static
+ * storage that is never freed). Lengths are bytes; the strings are not
+ * NUL-terminated (a decoded field's are, as a convenience). */
 typedef struct h2_header {
   const uint8_t *name;
   const uint8_t *value;

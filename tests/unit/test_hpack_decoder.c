@@ -318,6 +318,71 @@ static void test_every_cut(void) {
   teardown(&whole);
 }
 
+/* Names and values of the static table are pointed at rather than copied,
+ * so a list mixes strings in its arena with strings in static storage.
+ * Long values make the arena move several times while static-name fields
+ * sit in the list: every field must still read back whole and
+ * NUL-terminated. */
+static void test_static_strings_survive_arena_growth(void) {
+  static uint8_t value[3][300], encoded[3][300], block[2048];
+  size_t n = 0;
+  for (int i = 0; i < 3; i++) {
+    memset(value[i], 'a' + i, sizeof(value[i]));
+    block[n++] = 0x82; /* :method: GET, all static */
+    block[n++] = 0x44; /* :path with a literal value, added to the table */
+    size_t hl = h2_huffman_encode(encoded[i], value[i], sizeof(value[i]));
+    REQUIRE(hl >= 127 && hl - 127 < 128);
+    block[n++] = 0xff;
+    block[n++] = (uint8_t)(hl - 127);
+    memcpy(block + n, encoded[i], hl);
+    n += hl;
+  }
+  block[n++] = 0xbe; /* the newest dynamic entry: :path: ccc... */
+  fixture f;
+  REQUIRE(setup(&f, 4096, NULL) == 0);
+  CHECK_EQ_INT(h2_hpack_decode(f.dec, block, n, 1, f.list), 0);
+  REQUIRE(h2_header_list_count(f.list) == 7);
+  const h2_header *h = h2_header_list_fields(f.list);
+  for (int i = 0; i < 3; i++) {
+    CHECK_MEM(h[2 * i].name, h[2 * i].name_length, ":method", 7);
+    CHECK_MEM(h[2 * i].value, h[2 * i].value_length, "GET", 3);
+    CHECK_MEM(h[2 * i + 1].name, h[2 * i + 1].name_length, ":path", 5);
+    CHECK_MEM(h[2 * i + 1].value, h[2 * i + 1].value_length, value[i], 300);
+  }
+  CHECK_MEM(h[6].name, h[6].name_length, ":path", 5);
+  CHECK_MEM(h[6].value, h[6].value_length, value[2], 300);
+  for (int i = 0; i < 7; i++) {
+    CHECK_EQ_INT(h[i].name[h[i].name_length], 0);
+    CHECK_EQ_INT(h[i].value[h[i].value_length], 0);
+  }
+  teardown(&f);
+}
+
+/* A field whose Huffman value might decode past the list budget is decoded
+ * into scratch space first; when it turns out to fit, it is moved into the
+ * list, static-table name and all. */
+static void test_field_kept_from_scratch(void) {
+  /* 100 '&' take 8 bits each: 100 bytes of Huffman may decode to 161. */
+  uint8_t value[100], block[128];
+  memset(value, '&', sizeof(value));
+  size_t n = 0;
+  block[n++] = 0x04; /* :path, literal without indexing */
+  block[n++] = 0x80 | 100;
+  REQUIRE(h2_huffman_encode(block + n, value, sizeof(value)) == 100);
+  n += 100;
+  /* The budget holds the field (5 + 100 + 32) but not the bound. */
+  h2_hpack_decoder_limits limits = {150, 0, 0, 0};
+  fixture f;
+  REQUIRE(setup(&f, 4096, &limits) == 0);
+  CHECK_EQ_INT(h2_hpack_decode(f.dec, block, n, 1, f.list), 0);
+  REQUIRE(h2_header_list_count(f.list) == 1);
+  const h2_header *h = h2_header_list_fields(f.list);
+  CHECK_MEM(h->name, h->name_length, ":path", 5);
+  CHECK_MEM(h->value, h->value_length, value, sizeof(value));
+  CHECK_EQ_INT(h->value[h->value_length], 0);
+  teardown(&f);
+}
+
 static void test_discarding_keeps_table_in_sync(void) {
   /* Case 77: a block decoded with no list still updates the table. */
   fixture f;
@@ -402,4 +467,6 @@ TEST_MAIN("hpack_decoder", TEST_CASE(test_index_errors),
           TEST_CASE(test_every_cut),
           TEST_CASE(test_discarding_keeps_table_in_sync),
           TEST_CASE(test_allocation_failures),
-          TEST_CASE(test_table_memory_follows_use))
+          TEST_CASE(test_table_memory_follows_use),
+          TEST_CASE(test_static_strings_survive_arena_growth),
+          TEST_CASE(test_field_kept_from_scratch))

@@ -109,6 +109,111 @@ static void test_malformed(void) {
   }
 }
 
+/* ---- A bit-at-a-time reference decoder --------------------------------
+ *
+ * Long strings are decoded by two chains that must meet (see
+ * src/hpack_huffman.c), so every long string, valid or not, is checked
+ * against this plain decoder. Its code table comes from the encoder: eight
+ * copies of a symbol take exactly its code length in bytes, with no
+ * padding, and start with its code. */
+
+typedef struct reference_code {
+  uint32_t bits;
+  unsigned length;
+} reference_code;
+
+static reference_code reference_codes[257];
+/* The symbols of each code length, so a lookup scans only those. */
+static int reference_by_length[31][257];
+static int reference_count[31];
+
+static void reference_init(void) {
+  for (int s = 0; s < 256; s++) {
+    uint8_t eight[8], encoded[32];
+    memset(eight, s, sizeof(eight));
+    size_t length = h2_huffman_encode(encoded, eight, sizeof(eight));
+    uint32_t code = 0;
+    for (size_t i = 0; i < length; i++)
+      code = (code << 1) | ((encoded[i / 8] >> (7 - i % 8)) & 1);
+    reference_codes[s] = (reference_code){code, (unsigned)length};
+  }
+  reference_codes[256] = (reference_code){0x3fffffff, 30}; /* EOS */
+  memset(reference_count, 0, sizeof(reference_count));
+  for (int s = 0; s < 257; s++) {
+    unsigned length = reference_codes[s].length;
+    reference_by_length[length][reference_count[length]++] = s;
+  }
+}
+
+/* Returns the decoded length, or H2_ERR_CONN_COMPRESSION. */
+static int reference_decode(uint8_t *out, const uint8_t *in, size_t length) {
+  uint32_t code = 0;
+  unsigned bits = 0;
+  int n = 0;
+  for (size_t i = 0; i < 8 * length; i++) {
+    code = (code << 1) | ((in[i / 8] >> (7 - i % 8)) & 1);
+    bits++;
+    if (bits > 30) return H2_ERR_CONN_COMPRESSION;
+    for (int k = 0; k < reference_count[bits]; k++) {
+      int s = reference_by_length[bits][k];
+      if (reference_codes[s].bits != code) continue;
+      if (s == 256) return H2_ERR_CONN_COMPRESSION;
+      out[n++] = (uint8_t)s;
+      code = 0;
+      bits = 0;
+      break;
+    }
+  }
+  /* Padding: fewer than 8 bits, all ones. */
+  if (bits > 7 || code != (1u << bits) - 1) return H2_ERR_CONN_COMPRESSION;
+  return n;
+}
+
+static void check_against_reference(const uint8_t *in, size_t length) {
+  static uint8_t ours[8192], theirs[8192];
+  int a = h2_huffman_decode(ours, in, length);
+  int b = reference_decode(theirs, in, length);
+  CHECK_EQ_INT(a, b);
+  if (a == b && a > 0) CHECK_MEM(ours, a, theirs, b);
+}
+
+/* Long strings of header-like text, sometimes with raw bytes (long codes)
+ * mixed in, decoded whole and then damaged every way that matters to two
+ * chains: a flipped bit (the chains may meet on a wrong path, or never),
+ * an EOS code dropped in, and a cut at any length. */
+static void test_long_strings_match_reference(void) {
+  reference_init();
+  test_srand(test_seed_from_env(11));
+  static uint8_t text[3000], encoded[3000 * 4];
+  for (int iter = 0; iter < 400; iter++) {
+    size_t length = 48 + test_rand() % 1500;
+    unsigned raw_every = iter % 3 == 0 ? 0 : (unsigned)(20 + test_rand() % 200);
+    for (size_t i = 0; i < length; i++) {
+      uint64_t r = test_rand();
+      text[i] = raw_every && r % raw_every == 0
+                    ? (uint8_t)(r >> 8)
+                    : (uint8_t)("abcdefghijklmnopqrstuvwxyz0123456789"
+                                "-_./=;:, ABCXYZ%&"[r % 53]);
+    }
+    size_t n = h2_huffman_encode(encoded, text, length);
+    check_against_reference(encoded, n);
+    for (int k = 0; k < 4; k++) {
+      size_t bit = test_rand() % (8 * n);
+      encoded[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+      check_against_reference(encoded, n);
+      encoded[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+    }
+    size_t at = test_rand() % (n - 4);
+    uint8_t saved[4];
+    memcpy(saved, encoded + at, 4);
+    memcpy(encoded + at, "\xff\xff\xff\xfc", 4);
+    check_against_reference(encoded, n);
+    memcpy(encoded + at, saved, 4);
+    check_against_reference(encoded, test_rand() % n);
+  }
+}
+
 TEST_MAIN("huffman", TEST_CASE(test_rfc_vectors), TEST_CASE(test_every_symbol),
           TEST_CASE(test_random_strings), TEST_CASE(test_maximum_expansion),
-          TEST_CASE(test_malformed))
+          TEST_CASE(test_malformed),
+          TEST_CASE(test_long_strings_match_reference))
