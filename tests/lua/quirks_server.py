@@ -14,6 +14,9 @@ Paths:
                     (or "no ack" after 2 s)
   /upload           POST: answers "<bytes> <largest DATA frame>"; the server
                     never advertises SETTINGS_MAX_FRAME_SIZE, so 16,384 holds
+  /oversized-frame  200, then the header of a DATA frame announcing 1 MiB,
+                    more than the client allows: it must end the connection
+                    (FRAME_SIZE_ERROR) without waiting for the payload
 
 The server handles any number of connections, each in its own thread, and
 logs one line per event on stderr.
@@ -94,6 +97,11 @@ class Connection:
             self.conn.ping(opaque)
             self.flush()
             threading.Timer(2.0, self.no_ack, args=(opaque,)).start()
+        elif path == "/oversized-frame":
+            self.conn.send_headers(sid, [(":status", "200")])
+            self.flush()
+            # Bypasses python3-h2, which would refuse to send it.
+            self.sock.sendall((1 << 20).to_bytes(3, "big") + b"\x00\x00" + sid.to_bytes(4, "big"))
         elif path == "/upload":
             body = ("%d %d" % (len(self.bodies.get(sid, b"")), self.largest.get(sid, 0))).encode()
             self.respond(sid, 200, body)

@@ -67,4 +67,18 @@ check(tonumber(largest) and tonumber(largest) <= 16384,
 
 client:close()
 sock:close()
+
+-- A DATA frame longer than our SETTINGS_MAX_FRAME_SIZE (256 KiB by
+-- default): the connection ends at its 9-byte header, the payload never
+-- awaited (the server does not send it; a wait would be a timeout).
+sock = assert(t.connect(port))
+sock:settimeout(5000)
+client = assert(http2.new { ctx = sock, recv = sock.receive, send = sock.send })
+stream = client:send_request(req("GET", "/oversized-frame"))
+headers = stream and client:read_headers(stream)
+body, err = client:read_body(stream)
+check(headers and headers[":status"] == "200" and body == nil and err
+      and err:find("FRAME_SIZE", 1, true) ~= nil,
+      "a frame over our limit ends the connection at its header", err)
+sock:close()
 ngx.say("done")
