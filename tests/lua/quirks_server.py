@@ -14,6 +14,9 @@ Paths:
                     (or "no ack" after 2 s)
   /upload           POST: answers "<bytes> <largest DATA frame>"; the server
                     never advertises SETTINGS_MAX_FRAME_SIZE, so 16,384 holds
+  /go-silent        200 "silent", then the server neither reads nor writes on
+                    that connection again (a hung peer: PINGs go unanswered)
+                    until the client closes it
   /oversized-frame  200, then the header of a DATA frame announcing 1 MiB,
                     more than the client allows: it must end the connection
                     (FRAME_SIZE_ERROR) without waiting for the payload
@@ -97,6 +100,9 @@ class Connection:
             self.conn.ping(opaque)
             self.flush()
             threading.Timer(2.0, self.no_ack, args=(opaque,)).start()
+        elif path == "/go-silent":
+            self.respond(sid, 200, b"silent")
+            self.silent = True
         elif path == "/oversized-frame":
             self.conn.send_headers(sid, [(":status", "200")])
             self.flush()
@@ -137,9 +143,17 @@ class Connection:
 
     def run(self):
         self.lock = threading.Lock()
+        self.silent = False
         self.conn.initiate_connection()
         self.flush()
         while True:
+            if self.silent:
+                # Hung: wait for the client to give up and close, reading
+                # nothing (what arrives is dropped unanswered).
+                log("silent until the client closes")
+                while self.sock.recv(65536):
+                    pass
+                return
             data = self.sock.recv(65536)
             if not data:
                 return

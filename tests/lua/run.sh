@@ -204,6 +204,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 page "quirks" "/t/quirks?port=$H2_PEER_LUA_QUIRKS_PORT"
+page "quirks pool hung" "/t/pool?case=hung&server=quirks&port=$H2_PEER_LUA_QUIRKS_PORT&docroot=$H2_PEERS_DOCROOT"
 page "harness fields" "/t/fields?server=harness&port=$H2_PEER_LUA_H2C_PORT&path=/dup&expect=harness"
 for s in nginx:$H2_PEER_NGINX_H2C h2o:$H2_PEER_H2O_H2C; do
   page "${s%%:*} big header" "/t/fields?server=${s%%:*}&port=${s#*:}&path=/big-header/1k.bin&expect=bigheader&len=$H2_PEER_BIG_HEADER_LEN"

@@ -164,6 +164,27 @@ elseif case == "timeout" then
     check(pool.stats().connections_opened == before.connections_opened + 1,
           "the timed-out stream was reset, not the connection")
 
+elseif case == "hung" then
+    -- A server that stops answering (the quirks server's /go-silent): the
+    -- pool PINGs the quiet connection, no ACK comes, and it is dropped; the
+    -- next request gets a new connection. (Against a healthy server the
+    -- "idle" case checks that the PING is answered and the connection kept.)
+    local key = "hung-" .. port
+    local opts = { pool = key, ping_interval = 0.5, ping_timeout = 0.5, idle_timeout = 60 }
+    local before = pool.stats()
+    local res, err = pool.request(base .. "/go-silent", opts)
+    check(res and res.status == 200 and res.body == "silent", "the last answer before going silent", err)
+    ngx.sleep(2.5)
+    local after = pool.stats()
+    check(after.pings > before.pings, "the quiet connection was PINGed", after.pings - before.pings)
+    check(after.dead == before.dead + 1, "no ACK: the connection is declared dead",
+          after.dead - before.dead)
+    check(pool.stats(key).live_connections == 0, "and dropped from the pool",
+          pool.stats(key).live_connections)
+    res, err = pool.request(base .. "/early-hints", opts)
+    check(res and res.status == 200 and res.body == "final" and pool.stats(key).connections_opened == 2,
+          "the next request gets a new connection", err)
+
 elseif case == "one" then
     local res, err = pool.request(base .. "/16k.bin", { tls = tls, pool = "one-" .. port })
     ngx.log(ngx.INFO, "pool one: ", res and res.status, " ", err)
