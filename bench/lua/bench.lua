@@ -94,6 +94,31 @@ local function prepared_request()
         .. string.char(0, 0, length, 1, 5, 0, 0, 0, 1) .. block -- HEADERS, END_STREAM|END_HEADERS
 end
 
+-- Frames read from `sock` (header, then payload, as resty.http2 reads
+-- them) until stream 1's END_STREAM: the DATA bytes seen, or nil and the
+-- cosocket's error.
+local function read_response_frames(sock)
+    local byte = string.byte
+    local bytes = 0
+    while true do
+        local head, err = sock:receive(9)
+        if not head then
+            return nil, err
+        end
+        local a, b, c, kind, flags = byte(head, 1, 5)
+        local length = a * 65536 + b * 256 + c
+        if length > 0 then
+            local payload = sock:receive(length)
+            if kind == 0 then
+                bytes = bytes + #payload
+            end
+        end
+        if byte(head, 9) == 1 and (kind == 0 or kind == 1) and flags % 2 == 1 then
+            return bytes
+        end
+    end
+end
+
 -- The same for one large body: the request goes with SETTINGS opening the
 -- stream window to 2^31-1 and a WINDOW_UPDATE doing the same for the
 -- connection, so no flow control is needed on the way; frames are read
@@ -105,7 +130,6 @@ function cases.floor_download()
     local request = prepared_request():gsub("^(.-SM\r\n\r\n)\0\0\0\4\0\0\0\0\0",
         "%1\0\0\6\4\0\0\0\0\0\0\4" .. window
         .. "\0\0\4\8\0\0\0\0\0\127\255\0\0")
-    local byte = string.byte
     local sock = ngx.socket.tcp()
     sock:settimeout(60000)
     local ok, err = sock:connect("127.0.0.1", port)
@@ -130,23 +154,9 @@ function cases.floor_download()
         end
         bytes = want
     else
-        while true do
-            local head
-            head, err = sock:receive(9)
-            if not head then
-                return nil, err
-            end
-            local a, b, c, kind, flags = byte(head, 1, 5)
-            local length = a * 65536 + b * 256 + c
-            if length > 0 then
-                local payload = sock:receive(length)
-                if kind == 0 then
-                    bytes = bytes + #payload
-                end
-            end
-            if byte(head, 9) == 1 and (kind == 0 or kind == 1) and flags % 2 == 1 then
-                break
-            end
+        bytes, err = read_response_frames(sock)
+        if not bytes then
+            return nil, err
         end
     end
     sock:close()
@@ -155,7 +165,6 @@ end
 
 function cases.floor()
     local request = prepared_request()
-    local byte = string.byte
     local bytes = 0
     for _ = 1, n do
         local sock = ngx.socket.tcp()
@@ -165,25 +174,12 @@ function cases.floor()
             return nil, "connect: " .. err
         end
         sock:send(request)
-        while true do
-            local head
-            head, err = sock:receive(9)
-            if not head then
-                return nil, err
-            end
-            local a, b, c, kind, flags = byte(head, 1, 5)
-            local length = a * 65536 + b * 256 + c
-            if length > 0 then
-                local payload = sock:receive(length)
-                if kind == 0 then
-                    bytes = bytes + #payload
-                end
-            end
-            local stream_id = byte(head, 9)
-            if stream_id == 1 and (kind == 0 or kind == 1) and flags % 2 == 1 then
-                break
-            end
+        local got
+        got, err = read_response_frames(sock)
+        if not got then
+            return nil, err
         end
+        bytes = bytes + got
         sock:close()
     end
     return n, bytes

@@ -113,166 +113,153 @@ static int block_kept(const h2_conn *conn) {
   return h2_request_memo_block(conn, &length) != NULL;
 }
 
-static void test_repeated_request_reuses_block(void) {
+/* One test's client connection, the server's view of what it sends, and
+ * the allocator that must end with nothing live. */
+typedef struct memo_case {
   test_alloc ta;
-  test_alloc_init(&ta);
-  h2_conn *conn = new_connection(&ta);
-  REQUIRE(conn != NULL);
+  h2_conn *conn;
   server_view v;
-  view_init(&v);
+} memo_case;
+
+static int case_open(memo_case *c) {
+  test_alloc_init(&c->ta);
+  c->conn = new_connection(&c->ta);
+  if (!c->conn) return 0;
+  view_init(&c->v);
+  return 1;
+}
+
+static void case_close(memo_case *c) {
+  view_free(&c->v);
+  h2_conn_del(c->conn);
+  CHECK_EQ_INT(c->ta.live_bytes, 0);
+}
+
+/* A request that leaves at once, and the block the server decodes for it. */
+static void round_trip(memo_case *c, const h2_header *f, size_t count, int id) {
+  submit(c->conn, f, count, id);
+  expect_request(c->conn, &c->v, f, count);
+}
+
+static void test_repeated_request_reuses_block(void) {
+  memo_case c;
+  REQUIRE(case_open(&c));
   /* The first sending adds fields to the table, so its block cannot be
    * sent again; the second finds everything indexed and is kept. */
-  submit(conn, request_a, COUNT(request_a), 1);
-  CHECK(!block_kept(conn));
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  submit(conn, request_a, COUNT(request_a), 3);
-  CHECK(block_kept(conn));
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  submit(conn, request_a, COUNT(request_a), 5);
-  CHECK(block_kept(conn));
-  expect_request(conn, &v, request_a, COUNT(request_a));
+  submit(c.conn, request_a, COUNT(request_a), 1);
+  CHECK(!block_kept(c.conn));
+  expect_request(c.conn, &c.v, request_a, COUNT(request_a));
+  submit(c.conn, request_a, COUNT(request_a), 3);
+  CHECK(block_kept(c.conn));
+  expect_request(c.conn, &c.v, request_a, COUNT(request_a));
+  submit(c.conn, request_a, COUNT(request_a), 5);
+  CHECK(block_kept(c.conn));
+  expect_request(c.conn, &c.v, request_a, COUNT(request_a));
   /* Another request changes the table: the old block would now index the
    * wrong entries. */
-  submit(conn, request_b, COUNT(request_b), 7);
-  expect_request(conn, &v, request_b, COUNT(request_b));
-  submit(conn, request_a, COUNT(request_a), 9);
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  submit(conn, request_a, COUNT(request_a), 11);
-  CHECK(block_kept(conn));
-  expect_request(conn, &v, request_a, COUNT(request_a));
+  round_trip(&c, request_b, COUNT(request_b), 7);
+  round_trip(&c, request_a, COUNT(request_a), 9);
+  submit(c.conn, request_a, COUNT(request_a), 11);
+  CHECK(block_kept(c.conn));
+  expect_request(c.conn, &c.v, request_a, COUNT(request_a));
   /* The same bytes with a flag changed are a different request. */
   h2_header secret[COUNT(request_a)];
   memcpy(secret, request_a, sizeof(secret));
   secret[4].flags = H2_HEADER_NEVER_INDEX;
-  submit(conn, secret, COUNT(secret), 13);
-  expect_request(conn, &v, secret, COUNT(secret));
-  submit(conn, request_a, COUNT(request_a), 15);
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  CHECK_EQ_INT(v.blocks, 8);
-  view_free(&v);
-  h2_conn_del(conn);
-  CHECK_EQ_INT(ta.live_bytes, 0);
+  round_trip(&c, secret, COUNT(secret), 13);
+  round_trip(&c, request_a, COUNT(request_a), 15);
+  CHECK_EQ_INT(c.v.blocks, 8);
+  case_close(&c);
 }
 
 /* A smaller table from the server means a size update at the start of the
  * next block and evictions: a kept block must not go out in its place. */
 static void test_table_size_change_retires_block(void) {
-  test_alloc ta;
-  test_alloc_init(&ta);
-  h2_conn *conn = new_connection(&ta);
-  REQUIRE(conn != NULL);
-  server_view v;
-  view_init(&v);
-  submit(conn, request_a, COUNT(request_a), 1);
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  submit(conn, request_a, COUNT(request_a), 3);
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  CHECK(block_kept(conn));
-  server_settings(conn, 64, 100);
-  CHECK(!block_kept(conn));
+  memo_case c;
+  REQUIRE(case_open(&c));
+  round_trip(&c, request_a, COUNT(request_a), 1);
+  round_trip(&c, request_a, COUNT(request_a), 3);
+  CHECK(block_kept(c.conn));
+  server_settings(c.conn, 64, 100);
+  CHECK(!block_kept(c.conn));
   const uint8_t *data;
-  h2_conn_consume_output(conn, h2_conn_peek_output(conn, &data)); /* the ACK */
+  h2_conn_consume_output(c.conn, h2_conn_peek_output(c.conn, &data)); /* the ACK */
   for (int i = 0; i < 3; i++) {
-    submit(conn, request_a, COUNT(request_a), 5 + 2 * i);
-    expect_request(conn, &v, request_a, COUNT(request_a));
+    round_trip(&c, request_a, COUNT(request_a), 5 + 2 * i);
   }
   /* The decoder followed every size update. */
-  CHECK(h2_hpack_decoder_table_max_size(v.decoder) <= 64);
-  view_free(&v);
-  h2_conn_del(conn);
-  CHECK_EQ_INT(ta.live_bytes, 0);
+  CHECK(h2_hpack_decoder_table_max_size(c.v.decoder) <= 64);
+  case_close(&c);
 }
 
 /* Requests that wait for a slot are encoded from their copies when they
  * leave, after others: the memo must neither be used for them nor spoil
  * the blocks of the requests around them. */
 static void test_queued_requests(void) {
-  test_alloc ta;
-  test_alloc_init(&ta);
-  h2_conn *conn = new_connection(&ta);
-  REQUIRE(conn != NULL);
-  server_view v;
-  view_init(&v);
-  server_settings(conn, 4096, 1);
+  memo_case c;
+  REQUIRE(case_open(&c));
+  server_settings(c.conn, 4096, 1);
   const uint8_t *data;
-  h2_conn_consume_output(conn, h2_conn_peek_output(conn, &data));
-  submit(conn, request_a, COUNT(request_a), 1);
-  submit(conn, request_b, COUNT(request_b), 3);
-  submit(conn, request_a, COUNT(request_a), 5);
-  CHECK_EQ_INT(h2_conn_queued_streams(conn), 2);
-  expect_request(conn, &v, request_a, COUNT(request_a));
+  h2_conn_consume_output(c.conn, h2_conn_peek_output(c.conn, &data));
+  submit(c.conn, request_a, COUNT(request_a), 1);
+  submit(c.conn, request_b, COUNT(request_b), 3);
+  submit(c.conn, request_a, COUNT(request_a), 5);
+  CHECK_EQ_INT(h2_conn_queued_streams(c.conn), 2);
+  expect_request(c.conn, &c.v, request_a, COUNT(request_a));
   const h2_header *order[] = {request_b, request_a};
   size_t counts[] = {COUNT(request_b), COUNT(request_a)};
   for (int i = 0; i < 2; i++) {
-    CHECK_EQ_INT(h2_conn_reset_stream(conn, (uint32_t)(1 + 2 * i), H2_CANCEL), 0);
+    CHECK_EQ_INT(h2_conn_reset_stream(c.conn, (uint32_t)(1 + 2 * i), H2_CANCEL), 0);
     /* The RST_STREAM and its pacing PING; once the server confirms the
      * reset, the next request's HEADERS. */
-    confirm_resets(conn);
-    expect_request(conn, &v, order[i], counts[i]);
+    confirm_resets(c.conn);
+    expect_request(c.conn, &c.v, order[i], counts[i]);
   }
-  submit(conn, request_a, COUNT(request_a), 7);
-  CHECK_EQ_INT(h2_conn_reset_stream(conn, 5, H2_CANCEL), 0);
-  confirm_resets(conn);
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  view_free(&v);
-  h2_conn_del(conn);
-  CHECK_EQ_INT(ta.live_bytes, 0);
+  submit(c.conn, request_a, COUNT(request_a), 7);
+  CHECK_EQ_INT(h2_conn_reset_stream(c.conn, 5, H2_CANCEL), 0);
+  confirm_resets(c.conn);
+  expect_request(c.conn, &c.v, request_a, COUNT(request_a));
+  case_close(&c);
 }
 
 /* Trailers go through the same encoder without touching the memo: the
  * entry they add shifts every dynamic index, so the kept block of the
  * request before them must not be sent again. */
 static void test_trailers_retire_block(void) {
-  test_alloc ta;
-  test_alloc_init(&ta);
-  h2_conn *conn = new_connection(&ta);
-  REQUIRE(conn != NULL);
-  server_view v;
-  view_init(&v);
-  submit(conn, request_a, COUNT(request_a), 1);
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  CHECK_EQ_INT(h2_conn_submit_request(conn, request_a, COUNT(request_a), 0, NULL), 3);
-  CHECK(block_kept(conn));
-  expect_request(conn, &v, request_a, COUNT(request_a));
+  memo_case c;
+  REQUIRE(case_open(&c));
+  round_trip(&c, request_a, COUNT(request_a), 1);
+  CHECK_EQ_INT(h2_conn_submit_request(c.conn, request_a, COUNT(request_a), 0, NULL), 3);
+  CHECK(block_kept(c.conn));
+  expect_request(c.conn, &c.v, request_a, COUNT(request_a));
   static const h2_header trailers[] = {F("x-checksum", "0123456789abcdef")};
-  CHECK_EQ_INT(h2_conn_submit_trailers(conn, 3, trailers, 1), 0);
-  expect_request(conn, &v, trailers, 1);
-  CHECK(!block_kept(conn));
-  submit(conn, request_a, COUNT(request_a), 5);
-  expect_request(conn, &v, request_a, COUNT(request_a));
-  view_free(&v);
-  h2_conn_del(conn);
-  CHECK_EQ_INT(ta.live_bytes, 0);
+  CHECK_EQ_INT(h2_conn_submit_trailers(c.conn, 3, trailers, 1), 0);
+  expect_request(c.conn, &c.v, trailers, 1);
+  CHECK(!block_kept(c.conn));
+  round_trip(&c, request_a, COUNT(request_a), 5);
+  case_close(&c);
 }
 
 /* Requests that keep differing make the memo back off (it stops copying
  * them); once one request repeats, the memo picks it up again within a
  * retry period. Every block stays exact throughout. */
 static void test_backoff_and_recovery(void) {
-  test_alloc ta;
-  test_alloc_init(&ta);
-  h2_conn *conn = new_connection(&ta);
-  REQUIRE(conn != NULL);
-  server_view v;
-  view_init(&v);
+  memo_case c;
+  REQUIRE(case_open(&c));
   int id = 1;
   for (int i = 0; i < 40; i++, id += 2) {
     const h2_header *f = i % 2 ? request_b : request_a;
     size_t n = i % 2 ? COUNT(request_b) : COUNT(request_a);
-    submit(conn, f, n, id);
-    expect_request(conn, &v, f, n);
+    round_trip(&c, f, n, id);
   }
-  CHECK(!block_kept(conn));
-  CHECK(conn->memo.misses > 16);
+  CHECK(!block_kept(c.conn));
+  CHECK(c.conn->memo.misses > 16);
   for (int i = 0; i < 20; i++, id += 2) {
-    submit(conn, request_a, COUNT(request_a), id);
-    expect_request(conn, &v, request_a, COUNT(request_a));
+    round_trip(&c, request_a, COUNT(request_a), id);
   }
-  CHECK(block_kept(conn));
-  CHECK_EQ_INT(conn->memo.misses, 0);
-  view_free(&v);
-  h2_conn_del(conn);
-  CHECK_EQ_INT(ta.live_bytes, 0);
+  CHECK(block_kept(c.conn));
+  CHECK_EQ_INT(c.conn->memo.misses, 0);
+  case_close(&c);
 }
 
 /* An invalid request is refused every time, whatever came before it, and
