@@ -11,7 +11,15 @@
 # H2_LUA_ONLY=REGEX runs only the pages whose description matches;
 # H2_LUA_SEQUENTIAL=N sets the sequential-request count (10000);
 # H2_LUA_MEMORY_REQUESTS=N the memory page's requests per phase (100000);
-# H2_LUA_VERBOSE=1 prints the pages whole.
+# H2_LUA_VERBOSE=1 prints the pages whole; H2_LUA_SKIP=REGEX skips the pages
+# whose description matches.
+#
+# H2_LUA_VALGRIND=1 runs the harness nginx under valgrind's memcheck, on
+# ports shifted by 50 and in its own run directory (so it can run beside
+# the plain harness): after the pages, nginx is stopped gracefully, which
+# closes the Lua VM and so runs every ffi.gc finalizer, and the memcheck
+# log must show no invalid access and no block of libh2 still allocated
+# (tests/lua/valgrind/scan_memcheck.py).
 set -euo pipefail
 
 src=$(cd "$1" && pwd)
@@ -21,8 +29,15 @@ peers=$(cd "$3" && pwd)
 source "$peers/peers.env"
 export PATH="$PATH:/usr/sbin:/sbin"
 
-harness_port=$H2_PEER_LUA_HARNESS_PORT
+valgrind=${H2_LUA_VALGRIND:-}
 run=$build/lua-harness
+if [ -n "$valgrind" ]; then
+  run=$build/lua-harness-valgrind
+  for name in $(compgen -v H2_PEER_LUA_); do
+    printf -v "$name" '%s' $((${!name} + 50))
+  done
+fi
+harness_port=$H2_PEER_LUA_HARNESS_PORT
 rm -rf "$run"
 mkdir -p "$run/logs"
 
@@ -109,7 +124,15 @@ CONF
 /usr/bin/python3 "$src/tests/lua/quirks_server.py" "$H2_PEER_LUA_QUIRKS_PORT" \
   2>"$run/logs/quirks.log" &
 quirks_pid=$!
-nginx -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
+if [ -n "$valgrind" ]; then
+  # --keep-debuginfo: libh2 is unloaded when the VM closes, before the leak
+  # check names the frames of what is left.
+  valgrind --quiet --tool=memcheck --leak-check=full --show-leak-kinds=all \
+    --keep-debuginfo=yes --num-callers=64 --log-file="$run/logs/memcheck.log" \
+    nginx -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
+else
+  nginx -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" &
+fi
 nginx_pid=$!
 # The gRPC example's server (tests/lua/grpc_server.py, Debian's
 # python3-grpcio) starts beside nginx; the "grpc example" page below waits
@@ -120,7 +143,7 @@ nginx_pid=$!
 grpc_pid=$!
 trap 'kill "$nginx_pid" "$quirks_pid" "$grpc_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$harness_port/" && break
   kill -0 "$nginx_pid" 2>/dev/null ||
     { echo "not ok - the harness nginx did not start"; cat "$run/logs/error.log"; exit 1; }
@@ -130,9 +153,13 @@ done
 passed=0
 failed=0
 only=${H2_LUA_ONLY:-} # a regular expression: run only the pages it matches
+skip=${H2_LUA_SKIP:-} # and one for the pages not to run
+wanted() { # description
+  { [ -z "$only" ] || [[ $1 =~ $only ]]; } && { [ -z "$skip" ] || ! [[ $1 =~ $skip ]]; }
+}
 page() { # description, path
   local out
-  [ -z "$only" ] || [[ $1 =~ $only ]] || return 0
+  wanted "$1" || return 0
   out=$(curl -s --max-time 300 "http://127.0.0.1:$harness_port$2" || true)
   if [ -n "${H2_LUA_VERBOSE:-}" ]; then printf '%s\n' "$out"; else
     printf '%s\n' "$out" | grep -E '^(not )?ok - ' || true
@@ -181,7 +208,7 @@ pool_page nginx idle "$H2_PEER_NGINX_H2C"
 pool_page harness timeout "$H2_PEER_LUA_MTLS_PORT" "&cert=$H2_PEERS_CERTS/client.pem&key=$H2_PEERS_CERTS/client.key"
 # Many clients of nginx at once, each request handled through the pool.
 clients=60
-if [ -z "$only" ] || [[ "nginx pool one" =~ $only ]]; then
+if wanted "nginx pool one"; then
   seq 1 "$clients" | xargs -P 30 -I{} curl -s --max-time 60 \
     "http://127.0.0.1:$harness_port/t/pool?case=one&server=nginx&port=$H2_PEER_NGINX_H2C&docroot=$H2_PEERS_DOCROOT" \
     >"$run/pool-one.out"
@@ -227,7 +254,7 @@ done
 # The examples of docs/lua-examples.md: the doc shows examples/lua/*.lua
 # verbatim (checked here), and these pages run those files against a real
 # gRPC server and the APNs look-alike of the mTLS port.
-if [ -z "$only" ] || [[ "examples doc" =~ $only ]]; then
+if wanted "examples doc"; then
   if drift=$(/usr/bin/python3 "$src/tests/lua/check_examples_doc.py" "$src" 2>&1); then
     echo "ok - examples doc: $drift"
     passed=$((passed + 1))
@@ -236,7 +263,7 @@ if [ -z "$only" ] || [[ "examples doc" =~ $only ]]; then
     failed=$((failed + 1))
   fi
 fi
-if [ -z "$only" ] || [[ "grpc example" =~ $only ]]; then
+if wanted "grpc example"; then
   # A server that cannot start is a failure, never a skip.
   for _ in $(seq 1 100); do
     grep -qx ready "$run/logs/grpc.out" && break
@@ -255,7 +282,9 @@ page "apns example" "/t/apns?port=$H2_PEER_LUA_MTLS_PORT&ca=$H2_PEERS_CA&cert=$H
 
 # After the install step, lua_package_path naming the installed directory
 # is all nginx needs: a second nginx (H2_PEER_LUA_INSTALLED_PORT) sees nothing else.
-if cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1; then
+if ! wanted "installed prefix"; then
+  :
+elif cmake --install "$build" --prefix "$run/prefix" >"$run/logs/install.log" 2>&1; then
   sed -e '/# mtls-begin/,/# mtls-end/d' \
       -e "s|listen 127.0.0.1:$harness_port;|listen 127.0.0.1:$H2_PEER_LUA_INSTALLED_PORT;|" \
       -e "s|lua_package_path .*|lua_package_path \"$run/prefix/share/lua/5.1/?.lua;/usr/share/lua/5.1/?.lua\";|" \
@@ -280,6 +309,27 @@ fi
 if grep -E '\[(alert|crit|emerg)\]' "$run/logs/error.log"; then
   echo "not ok - the harness nginx logged alerts"
   failed=$((failed + 1))
+fi
+
+# Under valgrind: a graceful stop closes the Lua VM (every ffi.gc finalizer
+# runs), then memcheck writes its leak report; nothing of libh2 may be left.
+if [ -n "$valgrind" ]; then
+  kill -QUIT "$nginx_pid"
+  for _ in $(seq 1 1200); do
+    kill -0 "$nginx_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$nginx_pid" 2>/dev/null; then
+    echo "not ok - memcheck: nginx did not exit within 120 s of SIGQUIT"
+    failed=$((failed + 1))
+  elif report=$(/usr/bin/python3 "$src/tests/lua/valgrind/scan_memcheck.py" \
+                  "$run/logs/memcheck.log"); then
+    echo "ok - memcheck: $report"
+    passed=$((passed + 1))
+  else
+    echo "not ok - memcheck: $report"
+    failed=$((failed + 1))
+  fi
 fi
 echo "lua binding: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
