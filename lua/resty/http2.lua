@@ -132,6 +132,30 @@ local function check_options(opts)
     return nil
 end
 
+-- sock:getreusedtimes() of an nginx cosocket: 0 on a new TCP connection,
+-- N when taken from nginx's pool the Nth time, nil once the cosocket was
+-- closed or handed back with setkeepalive(). false for a context that is
+-- not a cosocket (it cannot say).
+local function reused_times(sock)
+    if type(sock) ~= "table" or type(sock.getreusedtimes) ~= "function" then
+        return false
+    end
+    return sock:getreusedtimes()
+end
+
+-- Whether the cosocket taken from nginx's pool for a parked session is a
+-- new TCP connection rather than the one the session was on (that one was
+-- closed while parked, by the server or by the pool's idle timeout): the
+-- session cannot go on there, its server is gone.
+local function fresh_connection(sock)
+    return reused_times(sock) == 0
+end
+
+-- Whether the cosocket under a session is still the caller's to send on.
+local function socket_open(self)
+    return reused_times(self.transport and self.transport.raw_ctx or self.ctx) ~= nil
+end
+
 -- http2.new(opts) -> client, err
 function _M.new(opts)
     local bad = check_options(opts)
@@ -142,7 +166,8 @@ function _M.new(opts)
     if key ~= nil and parked[key] then
         local client = parked[key]
         parked[key] = nil
-        if lib.h2_conn_is_closed(client.conn) == 0 then
+        if lib.h2_conn_is_closed(client.conn) == 0
+           and not fresh_connection(opts.ctx) then
             if client.transport then
                 client.transport:rebind(opts.recv, opts.send, opts.ctx)
             else
@@ -886,8 +911,11 @@ function _M.keepalive(self, key)
        or lib.h2_conn_is_closed(self.conn) ~= 0 then
         return
     end
-    -- A deferred SETTINGS ACK leaves now: the session may stay parked long.
-    if not self.kick and not flush_now(self) then
+    -- A deferred SETTINGS ACK leaves now, the session may stay parked
+    -- long. In the seed README's own order the cosocket is already back in
+    -- nginx's pool, so nothing can be sent: what is queued stays in the
+    -- core and leaves with the session's next request.
+    if not self.kick and socket_open(self) and not flush_now(self) then
         return
     end
     -- The session forgets the cosocket (it goes back to nginx's pool);

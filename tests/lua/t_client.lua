@@ -181,4 +181,46 @@ check(body == one_k, "request on the reused session", err)
 again:close()
 sock:close()
 
+-- The seed README's own order: the cosocket goes back to nginx's pool
+-- first, then keepalive(key). The session cannot send then (the ACK of
+-- the server's SETTINGS may still be waiting to leave): what is queued
+-- leaves with the next request instead, and the session is parked all
+-- the same.
+sock = assert(connect(pool))
+client = new_client(sock, "seed-" .. pool)
+for round = 1, 3 do
+    stream, err = client:send_request(req("GET", "/1k.bin"))
+    body = stream and read_all(client, stream)
+    check(body == one_k, "seed's keepalive order: request " .. round, err)
+    sock:setkeepalive(75000, 1)
+    client:keepalive("seed-" .. pool)
+    sock = assert(connect(pool))
+    again = new_client(sock, "seed-" .. pool)
+    check(again == client and sock:getreusedtimes() == round,
+          "seed's keepalive order: session and connection taken back " .. round,
+          sock:getreusedtimes())
+    client = again
+end
+client:close()
+sock:close()
+
+-- A parked session whose TCP connection is gone (closed instead of
+-- pooled, as after the pool's idle timeout) is not put on the new
+-- connection nginx makes: http2.new{key=} starts a fresh session there.
+sock = assert(connect(pool))
+client = new_client(sock, "gone-" .. pool)
+stream, err = client:send_request(req("GET", "/1k.bin"))
+body = stream and read_all(client, stream)
+client:keepalive("gone-" .. pool)
+sock:close()
+sock = assert(connect(pool))
+again = new_client(sock, "gone-" .. pool)
+check(sock:getreusedtimes() == 0 and again ~= nil and again ~= client,
+      "parked session on a closed connection: a fresh session instead", err)
+stream, err = again:send_request(req("GET", "/1k.bin"))
+body = stream and read_all(again, stream)
+check(body == one_k, "parked session on a closed connection: the request succeeds", err)
+again:close()
+sock:close()
+
 ngx.say("done")

@@ -154,7 +154,11 @@ function sock.setkeepalive(self)
     return 1
 end
 
+-- As in nginx: nil once the cosocket is closed or back in the pool.
 function sock.getreusedtimes(self)
+    if not self.fd then
+        return nil, "closed"
+    end
     return self.reused
 end
 
