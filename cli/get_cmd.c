@@ -387,7 +387,8 @@ static int report(get_run *run, h2_client *client) {
         "header list too large", "too many fields", "CONTINUATION flood",
         "glitch flood", "ACK flood", "SETTINGS too large", "local reset flood",
         "interim flood", "malformed response", "flow-control violation",
-        "SETTINGS timeout", "small DATA flood", "resets paced"};
+        "SETTINGS timeout", "small DATA flood", "resets paced",
+        "connection-specific fields dropped"};
     for (int i = 0; i < H2_COUNTER_COUNT; i++)
       if (s.counters[i])
         fprintf(stderr, "limit fired: %s x%llu\n", counter_names[i],

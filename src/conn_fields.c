@@ -10,6 +10,7 @@
 
 #include "conn_internal.h"
 #include "hpack_decoder_internal.h"
+#include "hpack_header_list_internal.h"
 
 /* ---- Field validation (RFC 9113 8.2, 8.3) ------------------------------- */
 
@@ -122,6 +123,11 @@ typedef struct response_info {
   int64_t content_length; /* -1 when absent */
 } response_info;
 
+/* What checking one response field found: NULL when it passes,
+ * DROP_FIELD when it is a connection-specific field to remove
+ * (H2_CONN_DROP_CONNECTION_FIELDS), else why the response is malformed. */
+static const char DROP_FIELD[] = "connection-specific field";
+
 /* Checks one response field; pseudo-headers must come first. */
 static const char *check_response_field(const h2_header *f, int trailers,
                                         int *regular_seen, response_info *info) {
@@ -139,7 +145,7 @@ static const char *check_response_field(const h2_header *f, int trailers,
     return NULL;
   }
   *regular_seen = 1;
-  if (connection_specific(f)) return "connection-specific field";
+  if (connection_specific(f)) return DROP_FIELD;
   if (!trailers && name_is(f, "content-length")) {
     int64_t v = parse_content_length(f);
     if (v < 0) return "invalid content-length";
@@ -150,16 +156,25 @@ static const char *check_response_field(const h2_header *f, int trailers,
   return NULL;
 }
 
-static const char *check_response(const h2_header_list *list, int trailers,
-                                  response_info *info) {
-  const h2_header *f = h2_header_list_fields(list);
-  size_t n = h2_header_list_count(list);
+/* Checks a response's (or its trailers') fields. With `drop`,
+ * connection-specific fields are removed from the list and counted in
+ * `*dropped` instead of making the response malformed. */
+static const char *check_response(h2_header_list *list, int trailers, int drop,
+                                  response_info *info, uint32_t *dropped) {
   int regular_seen = 0;
   info->status = -1;
   info->content_length = -1;
-  for (size_t i = 0; i < n; i++) {
-    const char *why = check_response_field(&f[i], trailers, &regular_seen, info);
+  *dropped = 0;
+  for (size_t i = 0; i < list->count;) {
+    const char *why =
+        check_response_field(&list->fields[i], trailers, &regular_seen, info);
+    if (why == DROP_FIELD && drop) {
+      h2_header_list_remove(list, i);
+      ++*dropped;
+      continue;
+    }
     if (why) return why;
+    i++;
   }
   if (!trailers && info->status < 0) return "response without :status";
   return NULL;
@@ -254,17 +269,23 @@ static int interim_over_budget(h2_conn *conn, stream_extra *x,
 
 /* What the checks that depend on the fields alone say: `known` when the
  * block was answered from the response memo, else what checking them
- * finds; a one-frame block that passes is offered to the memo. */
-static const char *check_fields(h2_conn *conn, const h2_header_list *list,
+ * finds; a one-frame block that passes as it came is offered to the memo
+ * (one that lost fields is not: each arrival must count its drops). */
+static const char *check_fields(h2_conn *conn, h2_header_list *list,
                                 int trailers, const response_info *known,
                                 response_info *info) {
   if (known) {
     *info = *known;
     return NULL;
   }
-  const char *why = check_response(list, trailers, info);
+  uint32_t dropped;
+  const char *why =
+      check_response(list, trailers,
+                     (conn->opt.flags & H2_CONN_DROP_CONNECTION_FIELDS) != 0,
+                     info, &dropped);
+  conn->counters[H2_COUNTER_CONNECTION_FIELDS_DROPPED] += dropped;
   const field_block *b = &conn->block;
-  if (!why && b->whole)
+  if (!why && b->whole && !dropped)
     h2_response_memo_note(conn, b->whole, b->whole_length, b->decoder_version,
                           trailers, list, info->status, info->content_length);
   return why;

@@ -5,6 +5,8 @@
 #ifndef H2_HPACK_HEADER_LIST_INTERNAL_H
 #define H2_HPACK_HEADER_LIST_INTERNAL_H
 
+#include <string.h>
+
 #include "h2/hpack.h"
 
 struct h2_header_list {
@@ -68,6 +70,15 @@ static inline int h2_header_list_append(h2_header_list *list,
   f->reserved_ = 0;
   list->arena_used += arena_length;
   return 0;
+}
+
+/* Removes the field at `index`, keeping the others in order. Its bytes
+ * stay in the arena until the list is cleared; the list's RFC size still
+ * counts it (the block carried it). */
+static inline void h2_header_list_remove(h2_header_list *list, size_t index) {
+  memmove(&list->fields[index], &list->fields[index + 1],
+          (list->count - index - 1) * sizeof(list->fields[0]));
+  list->count--;
 }
 
 /* Appends a field whose name and value were written into reserved space:

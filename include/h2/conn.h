@@ -56,7 +56,15 @@ enum h2_conn_flag {
   H2_CONN_MANUAL_FLOW_CONTROL = 0x1,
   /* Advertise SETTINGS_HEADER_TABLE_SIZE = 0 (no dynamic table for the
    * server's HPACK encoder); header_table_size = 0 means the default. */
-  H2_CONN_NO_HEADER_TABLE = 0x2
+  H2_CONN_NO_HEADER_TABLE = 0x2,
+  /* Remove connection-specific fields (connection, keep-alive,
+   * proxy-connection, transfer-encoding, upgrade, and te other than
+   * "trailers") from responses and trailers, instead of failing the stream
+   * as RFC 9113 section 8.2.2 requires by default. For servers that pass
+   * them through (nginx sends the field of `add_header Connection close`
+   * as it is); each one removed counts in
+   * H2_COUNTER_CONNECTION_FIELDS_DROPPED. */
+  H2_CONN_DROP_CONNECTION_FIELDS = 0x4
 };
 
 /* Every limit of ../docs/limits.md. Initialise with h2_conn_options_init
@@ -324,6 +332,9 @@ enum h2_counter {
   H2_COUNTER_SMALL_DATA_FLOOD,
   /* New streams had to wait for the server to confirm our resets. */
   H2_COUNTER_RESETS_PACED,
+  /* Connection-specific response fields removed
+   * (H2_CONN_DROP_CONNECTION_FIELDS). */
+  H2_COUNTER_CONNECTION_FIELDS_DROPPED,
   H2_COUNTER_COUNT
 };
 H2_EXPORT uint64_t h2_conn_counter(const h2_conn *conn, int counter);

@@ -46,6 +46,7 @@ local DEFAULT_STREAM_WINDOW = 262144
 local DEFAULT_MAX_FRAME_SIZE = 262144
 local BODY_CHUNK = 65536
 local MANUAL_FLOW_CONTROL = 0x1 -- H2_CONN_MANUAL_FLOW_CONTROL
+local DROP_CONNECTION_FIELDS = 0x4 -- H2_CONN_DROP_CONNECTION_FIELDS
 -- A light thread waiting for another one's read wakes at least this often
 -- (seconds) to look again, in case the reader was killed (ngx.thread.kill);
 -- the reader's own cosocket timeout bounds a read.
@@ -96,7 +97,11 @@ local function new_conn(opts)
     -- Credit goes back to the server as the application reads the body
     -- (read_body), not as frames arrive: a slow reader holds the server
     -- back instead of growing a queue here.
-    options.flags = MANUAL_FLOW_CONTROL
+    -- The seed removed connection-specific response fields, and nginx
+    -- sends the one of `add_header Connection close` as it is; the core
+    -- removes them too unless the caller asks for RFC 9113's stream error.
+    options.flags = opts.reject_connection_headers and MANUAL_FLOW_CONTROL
+                    or MANUAL_FLOW_CONTROL + DROP_CONNECTION_FIELDS
     options.initial_window_size = opts.preread_size or DEFAULT_STREAM_WINDOW
     if opts.max_concurrent_stream then
         options.max_concurrent_streams = opts.max_concurrent_stream
@@ -125,6 +130,10 @@ local function check_options(opts)
     if window ~= nil and (type(window) ~= "number" or window < 0
                           or window > 2147483647) then
         return "preread_size must be within 0..2147483647"
+    end
+    local reject = opts.reject_connection_headers
+    if reject ~= nil and type(reject) ~= "boolean" then
+        return "reject_connection_headers must be a boolean"
     end
     if opts.tls ~= nil and type(opts.tls) ~= "table" then
         return "tls must be a table of TLS options"

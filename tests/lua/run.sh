@@ -92,6 +92,16 @@ http {
             add_header set-cookie b=2;
             return 200 "dup\n";
         }
+        # nginx sends these as they are (h2o refuses to configure them):
+        # the binding removes them, as the seed did.
+        location = /conn-fields {
+            add_header Connection close;
+            add_header Keep-Alive timeout=5;
+            add_header Upgrade h2c;
+            add_header Proxy-Connection keep-alive;
+            add_header X-Kept yes;
+            return 200 "fields\n";
+        }
         location = /field-size {
             content_by_lua_block { ngx.say("x-big ", #(ngx.var.http_x_big or "")) }
         }

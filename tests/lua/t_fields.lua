@@ -7,8 +7,11 @@
 --   expect=bigheader  the response carries x-big-header of `len` bytes
 --                     (HEADERS + CONTINUATION).
 --   expect=harness    the harness nginx's own h2c server: duplicate
---                     response fields, and a 40 KiB request field that
---                     needs CONTINUATION on the way out.
+--                     response fields, a 40 KiB request field that
+--                     needs CONTINUATION on the way out, and the
+--                     connection-specific fields of add_header removed
+--                     (or, with reject_connection_headers, the stream
+--                     failed).
 
 local http2 = require "resty.http2"
 
@@ -98,6 +101,46 @@ elseif expect == "harness" then
     end
     check(headers and headers[":status"] == "200" and body == "x-big " .. #big .. "\n",
           "a 40 KiB request field sent over CONTINUATION arrives whole", err or body)
+
+    -- nginx sends add_header's connection-specific fields over HTTP/2.
+    stream, err = client:send_request(req("/conn-fields"))
+    if stream then
+        headers, err = client:read_headers(stream)
+        body = client:read_body(stream)
+    end
+    check(headers and headers[":status"] == "200" and headers["x-kept"] == "yes"
+          and headers["connection"] == nil and headers["keep-alive"] == nil
+          and headers["upgrade"] == nil and headers["proxy-connection"] == nil
+          and body == "fields\n",
+          "connection-specific response fields removed, the rest kept", err)
+    while stream and (client:read_body(stream) or "") ~= "" do end
+    stream, err = client:send_request(req("/dup"))
+    headers = stream and client:read_headers(stream)
+    check(headers and headers[":status"] == "200", "the session goes on after them", err)
+    while stream and (client:read_body(stream) or "") ~= "" do end
+
+    local strict_sock = ngx.socket.tcp()
+    strict_sock:settimeout(10000)
+    assert(strict_sock:connect("127.0.0.1", port))
+    local strict = assert(http2.new { ctx = strict_sock, recv = strict_sock.receive,
+                                      send = strict_sock.send,
+                                      reject_connection_headers = true })
+    stream, err = strict:send_request(req("/conn-fields"))
+    if stream then
+        headers, err = strict:read_headers(stream)
+    end
+    check(stream and headers == nil and err == "stream reset",
+          "reject_connection_headers: the response fails its stream", err)
+    stream, err = strict:send_request(req("/dup"))
+    headers = stream and strict:read_headers(stream)
+    check(headers and headers[":status"] == "200",
+          "reject_connection_headers: the session goes on", err)
+    strict:close()
+    strict_sock:close()
+    check(select(2, http2.new { recv = ngx.say, send = ngx.say,
+                                reject_connection_headers = "yes" })
+          == "reject_connection_headers must be a boolean",
+          "reject_connection_headers: a non-boolean refused")
 end
 client:close()
 sock:close()

@@ -46,7 +46,8 @@ const char *counter_name(int counter) {
       "HEADER_LIST_TOO_LARGE", "TOO_MANY_FIELDS", "CONTINUATION_FLOOD",
       "GLITCH_FLOOD", "ACK_FLOOD", "SETTINGS_TOO_LARGE", "LOCAL_RESET_FLOOD",
       "INTERIM_FLOOD", "MALFORMED_RESPONSE", "FLOW_CONTROL_VIOLATION",
-      "SETTINGS_TIMEOUT", "SMALL_DATA_FLOOD", "RESETS_PACED"};
+      "SETTINGS_TIMEOUT", "SMALL_DATA_FLOOD", "RESETS_PACED",
+      "CONNECTION_FIELDS_DROPPED"};
   _Static_assert(sizeof(names) / sizeof(names[0]) == H2_COUNTER_COUNT,
                  "a name for every counter");
   return counter >= 0 && counter < H2_COUNTER_COUNT ? names[counter] : "?";

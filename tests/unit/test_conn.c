@@ -191,6 +191,60 @@ static void test_malformed_responses(void) {
                        "HEADERS 1 200 :status=200\n");
 }
 
+/* With H2_CONN_DROP_CONNECTION_FIELDS the connection-specific fields of a
+ * response and its trailers are removed, the rest delivered in order and
+ * counted; "te: trailers" is not connection-specific and stays. */
+static void connection_fields_response(h2_script *s) {
+  script_open_server(s);
+  script_headers(s, 1, 0, 0, ":status", "200", "connection", "close", "x-a", "1",
+                 "keep-alive", "timeout=5", "te", "trailers", "upgrade", "h2c",
+                 "proxy-connection", "keep-alive", "te", "gzip",
+                 "transfer-encoding", "chunked", "x-b", "2", NULL);
+  script_data(s, 1, "hello", 5, 0, 0);
+  script_headers(s, 1, 1, 0, "x-t", "1", "connection", "close", NULL);
+}
+
+static void test_connection_fields_dropped(void) {
+  h2_conn_options o;
+  h2_conn_options_init(&o);
+  o.flags = H2_CONN_DROP_CONNECTION_FIELDS;
+  h2_script s;
+  script_init(&s);
+  connection_fields_response(&s);
+  char want[512];
+  snprintf(want, sizeof(want),
+           "SETTINGS 0\n"
+           "HEADERS 1 200 :status=200 x-a=1 te=trailers x-b=2\n"
+           "DATA 1 5 %016llx\n"
+           "TRAILERS 1 flags=1 x-t=1\n"
+           "END 1\n",
+           (unsigned long long)script_hash("hello", 5));
+  run_case("connection-specific fields dropped", &o, setup_one_get, &s, 0, want,
+           NULL);
+  /* Counted, once per field removed; nothing reset, nothing malformed. */
+  h2_conn *conn;
+  REQUIRE(h2_conn_client_new(&conn, &o, NULL) == 0);
+  setup_one_get(conn);
+  conn_log log;
+  memset(&log, 0, sizeof(log));
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_CONNECTION_FIELDS_DROPPED), 7);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_MALFORMED_RESPONSE), 0);
+  CHECK(strstr(log.sent, "RST_STREAM") == NULL);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+  /* Without the flag the same response is malformed (RFC 9113 8.2.2). */
+  REQUIRE(h2_conn_client_new(&conn, NULL, NULL) == 0);
+  setup_one_get(conn);
+  memset(&log, 0, sizeof(log));
+  conn_run(conn, &s, CUT_WHOLE, 1, 0, &log);
+  CHECK(strstr(log.sent, "RST_STREAM 1 PROTOCOL_ERROR") != NULL);
+  CHECK_EQ_INT(h2_conn_counter(conn, H2_COUNTER_CONNECTION_FIELDS_DROPPED), 0);
+  conn_log_free(&log);
+  h2_conn_del(conn);
+  script_free(&s);
+}
+
 static void test_refused_and_goaway(void) {
   h2_script s;
   script_init(&s);
@@ -765,6 +819,7 @@ static void test_starved_writer_woken(void) {
 TEST_MAIN("conn", TEST_CASE(test_simple_get),
           TEST_CASE(test_interleaved_streams_padding_continuation),
           TEST_CASE(test_interim_head_204), TEST_CASE(test_malformed_responses),
+          TEST_CASE(test_connection_fields_dropped),
           TEST_CASE(test_refused_and_goaway), TEST_CASE(test_connection_errors),
           TEST_CASE(test_unsolicited_ack_and_data_after_end),
           TEST_CASE(test_truncation), TEST_CASE(test_concurrency_queue),

@@ -136,8 +136,12 @@ local function tls_options(origin, opts)
     return t
 end
 
-local function pool_key(origin, tls)
-    local parts = { origin.scheme, origin.host, tostring(origin.port) }
+-- Connections are shared by requests with the same origin, TLS settings
+-- and strictness about connection-specific response fields (a session
+-- decides that when it starts).
+local function pool_key(origin, tls, opts)
+    local parts = { origin.scheme, origin.host, tostring(origin.port),
+                    opts and opts.reject_connection_headers and "reject" or "drop" }
     if tls then
         for _, name in ipairs { "server_name", "ca_file", "ca_path", "cert_file",
                                 "key_file", "alpn" } do
@@ -262,7 +266,9 @@ local function connect(entry)
     local client
     client, err = http2.new { ctx = sock, recv = sock.receive, send = sock.send,
                               tls = entry.tls,
-                              preread_size = opts and opts.preread_size }
+                              preread_size = opts and opts.preread_size,
+                              reject_connection_headers =
+                                  opts and opts.reject_connection_headers }
     if not client then
         sock:close()
         return nil, err
@@ -370,7 +376,7 @@ end
 
 -- A connection for one more request on `origin`, opening one if needed.
 local function acquire(origin, tls, opts, deadline)
-    local key = (opts and opts.pool) or pool_key(origin, tls)
+    local key = (opts and opts.pool) or pool_key(origin, tls, opts)
     local pool = pools[key]
     if not pool then
         pool = { key = key, conns = {}, slot = semaphore.new(), slot_waiters = 0,
@@ -527,7 +533,8 @@ end
 --   array of {name=, value=}), body (string or the seed's function),
 --   timeout (seconds, default 30), tls (resty.http2.tls options; the
 --   server name defaults to the URL's host), max_connections, idle_timeout,
---   ping_interval, ping_timeout, connect_timeout, pool (a key of your own).
+--   ping_interval, ping_timeout, connect_timeout, pool (a key of your own),
+--   preread_size and reject_connection_headers (as for http2.new).
 --   res: { status = 200, headers = {...}, body = "...", trailers = {...}|nil }
 -- A request the server provably did not process (refused, or above a
 -- GOAWAY's last stream id) is retried, up to twice, on another connection

@@ -125,10 +125,14 @@ local function check_number(value, low, high, what)
 end
 
 local conn_out = ffi.new("h2_conn *[1]")
+local DROP_CONNECTION_FIELDS = 0x4 -- H2_CONN_DROP_CONNECTION_FIELDS
 
 local function new_conn(preread_size, max_concurrent_stream, max_frame_size)
     local options = ffi.new("h2_conn_options")
     lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
+    -- Connection-specific response fields are removed, as the seed did
+    -- (H2_CONN_DROP_CONNECTION_FIELDS).
+    options.flags = DROP_CONNECTION_FIELDS
     if preread_size then
         options.initial_window_size = preread_size
     end
