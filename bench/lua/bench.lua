@@ -4,7 +4,7 @@
 -- worker's CPU is taken by run.sh from /proc around the whole page, so the
 -- page does nothing but the requests (no logging, no per-request output).
 --
---   /bench?case=fresh|kept|threads|download&port=P[&tls=1&ca=F]&n=N&path=/1k.bin
+--   /bench?case=fresh|keepalive|kept|threads|download&port=P[&tls=1&ca=F]&n=N&path=/1k.bin
 
 local http2 = require "resty.http2"
 
@@ -205,6 +205,39 @@ function cases.fresh()
     return n, bytes
 end
 
+-- The seed's own reuse, as its README shows it (client:keepalive): each
+-- request takes a cosocket from nginx's pool (of one) and the session
+-- parked under a key, and puts both back after the response. Code written
+-- for the seed, unchanged; what a handler making one upstream request per
+-- client request does.
+function cases.keepalive()
+    local pool = "h2-bench-" .. port
+    local bytes = 0
+    for _ = 1, n do
+        local sock = ngx.socket.tcp()
+        sock:settimeout(60000)
+        local ok, err = sock:connect("127.0.0.1", port, { pool = pool })
+        if not ok then
+            return nil, "connect: " .. err
+        end
+        local client
+        client, err = http2.new { ctx = sock, recv = sock.receive, send = sock.send,
+                                  key = pool }
+        if not client then
+            return nil, "new: " .. err
+        end
+        local length
+        length, err = get(client)
+        if not length then
+            return nil, err
+        end
+        bytes = bytes + length
+        sock:setkeepalive(75000, 1)
+        client:keepalive(pool)
+    end
+    return n, bytes
+end
+
 -- One session, requests one after the other.
 function cases.kept()
     local client, sock = connect()
@@ -279,6 +312,12 @@ end
 if args.jitv then
     require("jit.v").on(args.jitv .. "." .. tostring(args.case))
 end
+-- jitp=MODE: LuaJIT's sampling profiler (jit.p) over the case, its report
+-- in jitp.CASE under nginx's prefix (MODE as jit.p takes it, e.g. "Fl":
+-- functions and lines; "v": by VM state, interpreted, compiled, C, GC).
+if args.jitp then
+    require("jit.p").start(args.jitp, ngx.config.prefix() .. "jitp." .. tostring(args.case))
+end
 local run = cases[args.case]
 if not run then
     ngx.say("fail unknown case ", tostring(args.case))
@@ -293,6 +332,9 @@ if not requests then
 end
 if args.jitv then
     require("jit.v").off()
+end
+if args.jitp then
+    require("jit.p").stop()
 end
 ngx.say(string.format("ok requests=%d bytes=%d seconds=%.3f", requests, bytes,
                       ngx.now() - started))

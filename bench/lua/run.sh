@@ -7,7 +7,8 @@
 #   bench/lua/run.sh [--runs N] [--only LIST] [--perf CASE]
 #
 #   --runs N     repetitions (default 3; the table shows medians)
-#   --only LIST  cases, comma-separated: fresh,kept,threads,pool,download
+#   --only LIST  cases, comma-separated: fresh (with the seed's keepalive
+#                reuse), kept, threads, pool, download
 #   --perf CASE  also `perf record` the worker during one run of CASE
 #                (fresh, kept, threads, download) and print its top symbols
 #
@@ -16,7 +17,8 @@
 # results file, default BUILD_DIR/lua-results-DATE.md). Ports are free
 # ephemeral ones from the kernel; nothing is written into the source tree.
 # For experiments: H2_BENCH_EXTRA (appended to every /bench query, e.g.
-# "&window=N&frame=N&jitv=FILE"), H2_BENCH_NGINX_HTTP (directives for the
+# "&window=N&frame=N&jitv=FILE", or "&jitp=Fl" for LuaJIT's profiler, its
+# reports left in BUILD_DIR/jitp.CASE), H2_BENCH_NGINX_HTTP (directives for the
 # default nginx's http block), H2_BENCH_STRACE (a /bench query run once
 # under strace -c, e.g. "case=fresh&n=1000").
 set -euo pipefail
@@ -65,6 +67,8 @@ cleanup() {
   for pid in "${nginx_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   stop_h2o
   wait 2>/dev/null || true
+  # Profiles asked for with H2_BENCH_EXTRA="&jitp=MODE" outlive the run.
+  cp "$work"/nginx-*/jitp.* "$build"/ 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -192,6 +196,9 @@ for run in $(seq "$runs"); do
     read -r c w r b u < <(bench_page "case=floor&$h2c&n=$n_fresh")
     [ "$b" = $((n_fresh * 1024)) ] || fail "floor: $b bytes"
     add floor_us "$(calc %.2f "$c / $r * 1e6")"; add floor_user_us "$(calc %.2f "$u / $r * 1e6")"
+    read -r c w r _ u < <(bench_page "case=keepalive&$h2c&n=$n_kept")
+    add keepalive_us "$(calc %.2f "$c / $r * 1e6")"; add keepalive_rps "$(calc %.0f "$r / $w")"
+    add keepalive_user_us "$(calc %.2f "$u / $r * 1e6")"
   fi
   if want kept; then
     for t in h2c tls; do
@@ -260,7 +267,7 @@ if [ -n "$perf_case" ]; then
   q="case=$perf_case&$h2c&n=$n_kept"
   [ "$perf_case" = download ] && q="case=download&$h2c&path=/1g.bin"
   [ "$perf_case" = fresh ] && q="case=fresh&$h2c&n=$n_fresh"
-  perf record -q -p "$nginx_pid" -o "$work/perf.data" 2>/dev/null &
+  perf record -q ${H2_BENCH_PERF_EVENT:+-e "$H2_BENCH_PERF_EVENT"} -p "$nginx_pid" -o "$work/perf.data" 2>/dev/null &
   perf_pid=$!
   sleep 0.5
   curl -s --max-time 600 "$NGINX/bench?$q" >/dev/null
@@ -285,6 +292,8 @@ emit "|---|---:|---:|---:|---:|---|"
 if want fresh; then
   v=$(med fresh_us)
   emit "| (a) GET 1k.bin, fresh connection per request, h2c: worker CPU/request | $v µs, user $(med fresh_user_us) ($(med fresh_rps) req/s) | ~160 µs (~4.3k req/s) | ≤ 32 µs | $(pct "$v" 160) | raw cosocket floor (prepared request bytes, no library): $(med floor_us) µs, user $(med floor_user_us) |"
+  v=$(med keepalive_us)
+  emit "| (a) same, the seed's README reuse (per request: a cosocket from a pool of one, http2.new{key=}, setkeepalive, keepalive(key)) | $v µs, user $(med keepalive_user_us) ($(med keepalive_rps) req/s) | fails after 128 requests | ≤ 32 µs | $(pct "$v" 160) | - |"
 fi
 if want kept; then
   emit "| (b) GET 1k.bin, sequential on one kept session, h2c: CPU/request | $(med kept_h2c_us) µs ($(med kept_h2c_rps) req/s) | fails after 128 requests | unlimited | - | h2load -c 1 -m 1: $(med ref_kept_us) µs ($(med ref_kept_rps) req/s) |"
