@@ -7,7 +7,8 @@
  * checked: memory within budget, windows within range, reset pacing's
  * books consistent, and no event for a stream that already ended.
  *
- * Input: byte 0 selects options; then operations, each an opcode byte and
+ * Input: byte 0 selects options (manual flow control, a small header
+ * budget, a small window, connection-specific fields dropped); then operations, each an opcode byte and
  * its argument bytes (see `step`). Seeds: fuzz/corpus/client_session, made
  * by tools/gen_fuzz_client_corpus.py from realistic server exchanges.
  */
@@ -96,6 +97,29 @@ static void check_windows(const h2_conn *c) {
   }
 }
 
+/* Whether a delivered field is one HTTP/2 forbids in a response: either
+ * the response was refused for it or, with H2_CONN_DROP_CONNECTION_FIELDS,
+ * the field was removed, so none ever reaches the application. */
+static int connection_specific(const h2_header *f) {
+  static const char *const names[] = {"connection", "keep-alive",
+                                      "proxy-connection", "transfer-encoding",
+                                      "upgrade"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (f->name_length == strlen(names[i]) &&
+        memcmp(f->name, names[i], f->name_length) == 0)
+      return 1;
+  return f->name_length == 2 && memcmp(f->name, "te", 2) == 0 &&
+         !(f->value_length == 8 && memcmp(f->value, "trailers", 8) == 0);
+}
+
+static void check_fields(const h2_event *e) {
+  if (e->type != H2_EVENT_HEADERS && e->type != H2_EVENT_TRAILERS &&
+      e->type != H2_EVENT_INFORMATIONAL)
+    return;
+  for (size_t i = 0; i < e->header_count; i++)
+    require(!connection_specific(&e->headers[i]));
+}
+
 static void poll_events(session *s, size_t max) {
   h2_event ev[16];
   int n = h2_conn_poll(s->conn, ev, max < 16 ? max : 16);
@@ -107,6 +131,7 @@ static void poll_events(session *s, size_t max) {
     if (ev[i].type == H2_EVENT_STREAM_END || ev[i].type == H2_EVENT_STREAM_RESET)
       s->ended[id / 2] = 1;
     if (ev[i].type == H2_EVENT_DATA) require(ev[i].data && ev[i].length);
+    check_fields(&ev[i]);
   }
 }
 
@@ -176,6 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (data[0] & 1) o.flags = H2_CONN_MANUAL_FLOW_CONTROL;
   if (data[0] & 2) o.max_header_list_size = 4096;
   if (data[0] & 4) o.initial_window_size = 1024;
+  if (data[0] & 8) o.flags |= H2_CONN_DROP_CONNECTION_FIELDS;
   if (h2_conn_client_new(&s.conn, &o, &s.mem.a)) return 0;
   open_requests(s.conn);
   size_t off = 1;

@@ -92,6 +92,19 @@ def exchanges():
     yield "http1_reply", b"HTTP/1.1 400 Bad Request\r\n\r\n"
 
 
+def connection_fields():
+    """A response and trailers carrying connection-specific fields (as
+    nginx sends add_header Connection close), for both the default (the
+    stream fails) and H2_CONN_DROP_CONNECTION_FIELDS (option bit 8: the
+    fields are removed)."""
+    enc = hpack.Encoder()
+    return opening() + headers(enc, 1, [(":status", "200"), ("connection", "close"),
+                                        ("keep-alive", "timeout=5"), ("x-a", "1"),
+                                        ("te", "trailers"), ("transfer-encoding", "chunked")]) \
+        + data(1, b"body") + headers(enc, 1, [("x-t", "1"), ("upgrade", "h2c")], True) \
+        + headers(enc, 3, [(":status", "200"), ("proxy-connection", "keep-alive")], True)
+
+
 def server_ops(server_bytes, chunk=200):
     """Operations feeding server bytes (op 0), each piece followed by a
     poll (op 4) and a drain (op 3)."""
@@ -125,6 +138,9 @@ def main():
     for options in (0, 1):
         with open(os.path.join(OUT, "cancel_late_frames_%d.bin" % options), "wb") as f:
             f.write(cancel_and_late_frames(options))
+    for options in (0, 8):
+        with open(os.path.join(OUT, "connection_fields_%d.bin" % options), "wb") as f:
+            f.write(wrap(connection_fields(), options))
 
 
 if __name__ == "__main__":
