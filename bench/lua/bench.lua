@@ -23,12 +23,22 @@ local headers = {
     { name = ":scheme", value = use_tls and "https" or "http" },
 }
 
-local function connect()
+-- A cosocket connected to the server (from nginx's pool `pool`, when
+-- given), or nil and the error.
+local function open_socket(pool)
     local sock = ngx.socket.tcp()
     sock:settimeout(60000)
-    local ok, err = sock:connect("127.0.0.1", port)
+    local ok, err = sock:connect("127.0.0.1", port, pool and { pool = pool } or nil)
     if not ok then
         return nil, "connect: " .. err
+    end
+    return sock
+end
+
+local function connect()
+    local sock, err = open_socket()
+    if not sock then
+        return nil, err
     end
     local opts = { ctx = sock, recv = sock.receive, send = sock.send,
                    preread_size = tonumber(args.window),
@@ -130,11 +140,9 @@ function cases.floor_download()
     local request = prepared_request():gsub("^(.-SM\r\n\r\n)\0\0\0\4\0\0\0\0\0",
         "%1\0\0\6\4\0\0\0\0\0\0\4" .. window
         .. "\0\0\4\8\0\0\0\0\0\127\255\0\0")
-    local sock = ngx.socket.tcp()
-    sock:settimeout(60000)
-    local ok, err = sock:connect("127.0.0.1", port)
-    if not ok then
-        return nil, "connect: " .. err
+    local sock, err = open_socket()
+    if not sock then
+        return nil, err
     end
     sock:send(request)
     local bytes = 0
@@ -167,11 +175,9 @@ function cases.floor()
     local request = prepared_request()
     local bytes = 0
     for _ = 1, n do
-        local sock = ngx.socket.tcp()
-        sock:settimeout(60000)
-        local ok, err = sock:connect("127.0.0.1", port)
-        if not ok then
-            return nil, "connect: " .. err
+        local sock, err = open_socket()
+        if not sock then
+            return nil, err
         end
         sock:send(request)
         local got
@@ -214,11 +220,9 @@ function cases.keepalive()
     local pool = "h2-bench-" .. port
     local bytes = 0
     for _ = 1, n do
-        local sock = ngx.socket.tcp()
-        sock:settimeout(60000)
-        local ok, err = sock:connect("127.0.0.1", port, { pool = pool })
-        if not ok then
-            return nil, "connect: " .. err
+        local sock, err = open_socket(pool)
+        if not sock then
+            return nil, err
         end
         local client
         client, err = http2.new { ctx = sock, recv = sock.receive, send = sock.send,
