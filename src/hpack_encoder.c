@@ -50,18 +50,20 @@ struct h2_hpack_encoder {
 
 /* ---- Setup ------------------------------------------------------------- */
 
+/* A chain's three arrays live in one allocation that starts at
+ * `buckets`: one malloc and one free per chain, which a connection made
+ * per request notices. */
 static void chain_free(const h2_allocator *alloc, chain *c) {
   h2_free(alloc, c->buckets);
-  h2_free(alloc, c->next);
-  h2_free(alloc, c->hashes);
 }
 
 static int chain_init(const h2_allocator *alloc, chain *c, uint32_t buckets,
                       uint32_t slots) {
-  c->buckets = h2_malloc(alloc, buckets * sizeof(uint32_t));
-  c->next = h2_malloc(alloc, slots * sizeof(uint32_t));
-  c->hashes = h2_malloc(alloc, slots * sizeof(uint32_t));
-  if (!c->buckets || !c->next || !c->hashes) return H2_ERR_NOMEM;
+  c->buckets = h2_malloc(alloc, ((size_t)buckets + 2 * (size_t)slots) *
+                                    sizeof(uint32_t));
+  if (!c->buckets) return H2_ERR_NOMEM;
+  c->next = c->buckets + buckets;
+  c->hashes = c->next + slots;
   /* An all-ones seq is not live until 2^32 insertions have happened, and
    * even then every lookup compares bytes, so a stale link costs at most
    * one comparison. */
