@@ -87,6 +87,20 @@ local function get(client)
     return length
 end
 
+-- `count` GETs on `client`, one after the other: the bodies' total length,
+-- or nil and the first error.
+local function get_many(client, count)
+    local bytes = 0
+    for _ = 1, count do
+        local length, err = get(client)
+        if not length then
+            return nil, err
+        end
+        bytes = bytes + length
+    end
+    return bytes
+end
+
 local cases = {}
 
 -- The I/O floor of a GET on a fresh connection from Lua, no client library:
@@ -248,13 +262,9 @@ function cases.kept()
     if not client then
         return nil, sock
     end
-    local bytes = 0
-    for _ = 1, n do
-        local length, err = get(client)
-        if not length then
-            return nil, err
-        end
-        bytes = bytes + length
+    local bytes, err = get_many(client, n)
+    if not bytes then
+        return nil, err
     end
     client:close()
     sock:close()
@@ -268,20 +278,9 @@ function cases.threads()
         return nil, sock
     end
     local each = math.floor(n / threads)
-    local function worker()
-        local bytes = 0
-        for _ = 1, each do
-            local length, err = get(client)
-            if not length then
-                return nil, err
-            end
-            bytes = bytes + length
-        end
-        return bytes
-    end
     local spawned = {}
     for i = 1, threads do
-        spawned[i] = ngx.thread.spawn(worker)
+        spawned[i] = ngx.thread.spawn(get_many, client, each)
     end
     local bytes = 0
     for i = 1, threads do

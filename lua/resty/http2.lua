@@ -79,39 +79,22 @@ local connection_specific = {
 local stream_events = {}
 local connection_events = {}
 
-local function now_ms()
-    if ngx then
-        return ngx.now() * 1000
-    end
-    return os.time() * 1000
-end
-
--- The options and the out-pointer of h2_conn_client_new, reused: the core
--- copies the options, and nothing yields between filling and reading them.
-local conn_options = ffi.new("h2_conn_options")
-local conn_out = ffi.new("h2_conn *[1]")
+local now_ms = core.now_ms
 
 local function new_conn(opts)
-    local options = conn_options
-    lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
     -- Credit goes back to the server as the application reads the body
     -- (read_body), not as frames arrive: a slow reader holds the server
     -- back instead of growing a queue here.
     -- The seed removed connection-specific response fields, and nginx
     -- sends the one of `add_header Connection close` as it is; the core
     -- removes them too unless the caller asks for RFC 9113's stream error.
-    options.flags = opts.reject_connection_headers and MANUAL_FLOW_CONTROL
-                    or MANUAL_FLOW_CONTROL + DROP_CONNECTION_FIELDS
-    options.initial_window_size = opts.preread_size or DEFAULT_STREAM_WINDOW
-    if opts.max_concurrent_stream then
-        options.max_concurrent_streams = opts.max_concurrent_stream
-    end
-    options.max_frame_size = opts.max_frame_size or DEFAULT_MAX_FRAME_SIZE
-    local rc = lib.h2_conn_client_new(conn_out, options, nil)
-    if rc < 0 then
-        return nil, core.strerror(rc)
-    end
-    return ffi.gc(conn_out[0], lib.h2_conn_del)
+    return core.new_conn {
+        flags = opts.reject_connection_headers and MANUAL_FLOW_CONTROL
+                or MANUAL_FLOW_CONTROL + DROP_CONNECTION_FIELDS,
+        initial_window_size = opts.preread_size or DEFAULT_STREAM_WINDOW,
+        max_concurrent_streams = opts.max_concurrent_stream,
+        max_frame_size = opts.max_frame_size or DEFAULT_MAX_FRAME_SIZE,
+    }
 end
 
 local function check_options(opts)
@@ -803,6 +786,28 @@ function _M.read_trailers(self, stream)
     return stream.trailers
 end
 
+-- Reads `stream`'s body to its end (or to its trailers), handing each
+-- piece to `each`; `each` returning true stops there. Returns true,
+-- "stopped", or nil and the error.
+local function each_body_piece(self, stream, each)
+    while true do
+        local data, err = self:read_body(stream)
+        if data == nil then
+            if err then
+                return nil, err
+            end
+            return true -- trailers
+        end
+        if data == "" then
+            return true
+        end
+        if each(data) then
+            return "stopped"
+        end
+    end
+end
+_M._each_body_piece = each_body_piece
+
 -- A request() callback returned true: as in the seed, that aborts the
 -- whole session with a GOAWAY, and request() still reports success.
 local function abort_session(self)
@@ -832,21 +837,15 @@ function _M.request(self, headers, body, on_headers_reach, on_data_reach,
     if on_headers_reach(self.ctx, response) then
         return abort_session(self)
     end
-    while true do
-        local data
-        data, err = self:read_body(stream)
-        if data == nil then
-            if err then
-                return nil, err
-            end
-            break -- trailers
-        end
-        if data == "" then
-            break
-        end
-        if on_data_reach(self.ctx, data) then
-            return abort_session(self)
-        end
+    local done
+    done, err = each_body_piece(self, stream, function(data)
+        return on_data_reach(self.ctx, data)
+    end)
+    if not done then
+        return nil, err
+    end
+    if done == "stopped" then
+        return abort_session(self)
     end
     if stream.trailers and on_trailers_reach
        and on_trailers_reach(self.ctx, stream.trailers) then

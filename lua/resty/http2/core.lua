@@ -170,4 +170,54 @@ function _M.strerror(code)
     return ffi.string(_M.lib.h2_strerror(code))
 end
 
+-- Milliseconds for h2_conn_tick: nginx's cached clock, or the second-grained
+-- one outside nginx (the plain luajit of the valgrind run).
+function _M.now_ms()
+    if ngx then
+        return ngx.now() * 1000
+    end
+    return os.time() * 1000
+end
+
+-- The options and the out-pointer of h2_conn_client_new, reused: the core
+-- copies the options, and nothing yields between filling and reading them.
+local conn_options = ffi.new("h2_conn_options")
+local conn_out = ffi.new("h2_conn *[1]")
+
+-- A client h2_conn with the defaults of h2_conn_options but for the fields
+-- `settings` names (flags, initial_window_size, ...; nil ones keep the
+-- default), freed by the garbage collector. Returns it, or nil and the
+-- error.
+function _M.new_conn(settings)
+    local lib = _M.lib
+    lib.h2_conn_options_init_sized(conn_options, ffi.sizeof(conn_options))
+    for name, value in pairs(settings) do
+        conn_options[name] = value
+    end
+    local rc = lib.h2_conn_client_new(conn_out, conn_options, nil)
+    if rc < 0 then
+        return nil, _M.strerror(rc)
+    end
+    return ffi.gc(conn_out[0], lib.h2_conn_del)
+end
+
+-- The metatable of an object whose methods are in `methods` and whose other
+-- fields, when not set on the object itself, are computed by the functions
+-- in `computed` (each called with the object).
+function _M.object_mt(methods, computed)
+    return {
+        __index = function(self, key)
+            local method = methods[key]
+            if method ~= nil then
+                return method
+            end
+            local field = computed[key]
+            if field then
+                return field(self)
+            end
+            return nil
+        end,
+    }
+end
+
 return _M

@@ -532,6 +532,22 @@ function headers.new(frags, pri, pad, end_stream, end_headers, sid)
              block_frags = frags, pad = pad, next = nil }
 end
 
+-- Appends a padded frame's payload after its header: the Pad Length octet
+-- (when padded), `fixed` (the priority fields of HEADERS, or nil), `body`,
+-- then the padding itself.
+local function append_padded(dst, pad, fixed, body)
+    if pad then
+        dst[#dst + 1] = char(#pad)
+    end
+    if fixed then
+        dst[#dst + 1] = fixed
+    end
+    dst[#dst + 1] = body
+    if pad then
+        dst[#dst + 1] = pad
+    end
+end
+
 function headers.pack(hf, dst)
     local pad, frags = hf.pad, hf.block_frags or ""
     local has_priority = hf.depend ~= nil
@@ -541,16 +557,8 @@ function headers.pack(hf, dst)
     end
     local set = bor(pad and FLAG_PADDED or 0, has_priority and FLAG_PRIORITY or 0)
     pack_header(hf, length, set, bor(FLAG_PADDED, FLAG_PRIORITY), dst)
-    if pad then
-        dst[#dst + 1] = char(#pad)
-    end
-    if has_priority then
-        dst[#dst + 1] = priority_bytes(hf.depend, hf.excl, hf.weight)
-    end
-    dst[#dst + 1] = frags
-    if pad then
-        dst[#dst + 1] = pad
-    end
+    append_padded(dst, pad, has_priority and priority_bytes(hf.depend, hf.excl, hf.weight),
+                  frags)
     return true
 end
 
@@ -627,13 +635,7 @@ function data.pack(df, dst)
         return nil, "the frame cannot be represented"
     end
     pack_header(df, length, pad and FLAG_PADDED or 0, FLAG_PADDED, dst)
-    if pad then
-        dst[#dst + 1] = char(#pad)
-    end
-    dst[#dst + 1] = payload
-    if pad then
-        dst[#dst + 1] = pad
-    end
+    append_padded(dst, pad, nil, payload)
     return true
 end
 

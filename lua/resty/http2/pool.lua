@@ -395,9 +395,6 @@ local function acquire(origin, tls, opts, deadline)
                 if ok and entry_usable(e) and has_slot(e) then
                     return e
                 end
-                if not ok and err == "timeout" then
-                    return nil, "timeout"
-                end
                 if not ok then
                     return nil, err
                 end
@@ -477,19 +474,12 @@ local function read_response(client, stream)
         return nil, err
     end
     local parts = {}
-    while true do
-        local data
-        data, err = client:read_body(stream)
-        if data == nil then
-            if err then
-                return nil, err
-            end
-            break -- trailers
-        end
-        if data == "" then
-            break
-        end
+    local done
+    done, err = http2._each_body_piece(client, stream, function(data)
         parts[#parts + 1] = data
+    end)
+    if not done then
+        return nil, err
     end
     return {
         status = tonumber(headers[":status"]),

@@ -100,19 +100,7 @@ local fields = {
     output_queue_size = output_frames,
 }
 
-local mt = {
-    __index = function(self, key)
-        local method = methods[key]
-        if method ~= nil then
-            return method
-        end
-        local field = fields[key]
-        if field then
-            return field(self)
-        end
-        return nil
-    end,
-}
+local mt = core.object_mt(methods, fields)
 
 -- Creation ------------------------------------------------------------------------
 
@@ -124,28 +112,16 @@ local function check_number(value, low, high, what)
     return nil
 end
 
-local conn_out = ffi.new("h2_conn *[1]")
 local DROP_CONNECTION_FIELDS = 0x4 -- H2_CONN_DROP_CONNECTION_FIELDS
 
 local function new_conn(preread_size, max_concurrent_stream, max_frame_size)
-    local options = ffi.new("h2_conn_options")
-    lib.h2_conn_options_init_sized(options, ffi.sizeof(options))
-    -- Connection-specific response fields are removed, as the seed did
-    -- (H2_CONN_DROP_CONNECTION_FIELDS).
-    options.flags = DROP_CONNECTION_FIELDS
-    if preread_size then
-        options.initial_window_size = preread_size
-    end
-    options.max_concurrent_streams = max_concurrent_stream
-                                     or DEFAULT_MAX_CONCURRENT_STREAMS
-    if max_frame_size then
-        options.max_frame_size = max_frame_size
-    end
-    local rc = lib.h2_conn_client_new(conn_out, options, nil)
-    if rc < 0 then
-        return nil, core.strerror(rc)
-    end
-    return ffi.gc(conn_out[0], lib.h2_conn_del)
+    return core.new_conn {
+        -- Connection-specific response fields are removed, as the seed did.
+        flags = DROP_CONNECTION_FIELDS,
+        initial_window_size = preread_size,
+        max_concurrent_streams = max_concurrent_stream or DEFAULT_MAX_CONCURRENT_STREAMS,
+        max_frame_size = max_frame_size,
+    }
 end
 
 -- protocol.session(recv, send, ctx, preread_size?, max_concurrent_stream?,
@@ -305,12 +281,7 @@ local function dispatch(self, frame)
     end
 end
 
-local function now_ms()
-    if ngx then
-        return ngx.now() * 1000
-    end
-    return os.time() * 1000
-end
+local now_ms = core.now_ms
 
 -- Output --------------------------------------------------------------------------
 

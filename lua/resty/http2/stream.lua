@@ -126,19 +126,7 @@ local dynamic = {
     recv_window = function(self) return window(self, "recv_window") end,
 }
 
-local mt = {
-    __index = function(self, key)
-        local method = methods[key]
-        if method ~= nil then
-            return method
-        end
-        local field = dynamic[key]
-        if field then
-            return field(self)
-        end
-        return nil
-    end,
-}
+local mt = core.object_mt(methods, dynamic)
 
 -- h2_stream.new(sid, weight, session) -> stream. `sid` may be nil: the
 -- core numbers the streams, and submit_headers gives the stream its id.
