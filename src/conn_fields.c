@@ -194,6 +194,27 @@ int h2_validate_trailer_fields(const h2_header *fields, size_t count,
   return 0;
 }
 
+size_t h2_fields_bytes(const h2_header *fields, size_t count) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < count; i++)
+    bytes += (size_t)fields[i].name_length + fields[i].value_length;
+  return bytes;
+}
+
+void h2_fields_copy(h2_header *out, uint8_t *bytes, const h2_header *fields,
+                    size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    h2_header f = fields[i];
+    if (f.name_length) memcpy(bytes, f.name, f.name_length);
+    f.name = bytes;
+    bytes += f.name_length;
+    if (f.value_length) memcpy(bytes, f.value, f.value_length);
+    f.value = bytes;
+    bytes += f.value_length;
+    out[i] = f;
+  }
+}
+
 int h2_validate_request_fields(const h2_header *fields, size_t count,
                                const char **reason) {
   int regular_seen = 0, method = 0, scheme = 0, path = 0, connect = 0,

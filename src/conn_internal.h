@@ -414,6 +414,14 @@ int h2_validate_request_fields(const h2_header *fields, size_t count,
 int h2_validate_trailer_fields(const h2_header *fields, size_t count,
                                const char **reason);
 
+/* The bytes of the names and values of `count` fields, and a copy of the
+ * fields into `out` whose strings are laid end to end in `bytes` (which
+ * has room for h2_fields_bytes of them): requests kept past the caller's
+ * call (queued streams, the request memo) own their strings. */
+size_t h2_fields_bytes(const h2_header *fields, size_t count);
+void h2_fields_copy(h2_header *out, uint8_t *bytes, const h2_header *fields,
+                    size_t count);
+
 /* conn_send.c */
 int h2_out_reserve(h2_conn *conn, size_t length, uint8_t **at);
 int h2_send_frame(h2_conn *conn, const h2_frame *fr);

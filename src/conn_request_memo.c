@@ -74,23 +74,11 @@ void h2_request_memo_remember(h2_conn *conn, const h2_header *fields,
   m->misses++;
   if (m->misses > MEMO_MISSES_BEFORE_BACKOFF && m->misses % MEMO_RETRY_PERIOD)
     return;
-  size_t bytes = count * sizeof(h2_header);
-  for (size_t i = 0; i < count; i++)
-    bytes += (size_t)fields[i].name_length + fields[i].value_length;
+  size_t bytes = count * sizeof(h2_header) + h2_fields_bytes(fields, count);
   /* The memo only saves work: without room for it, requests are simply
    * checked and encoded every time. */
   if (!count || bytes > MEMO_MAX_BYTES || reserve_area(conn, m, bytes)) return;
-  uint8_t *p = (uint8_t *)(m->fields + count);
-  for (size_t i = 0; i < count; i++) {
-    h2_header f = fields[i];
-    memcpy(p, f.name, f.name_length);
-    f.name = p;
-    p += f.name_length;
-    if (f.value_length) memcpy(p, f.value, f.value_length);
-    f.value = p;
-    p += f.value_length;
-    m->fields[i] = f;
-  }
+  h2_fields_copy(m->fields, (uint8_t *)(m->fields + count), fields, count);
   m->count = count;
   m->stream_flags = stream_flags;
   m->list_size = list_size;

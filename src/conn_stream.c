@@ -147,9 +147,7 @@ void h2_stream_free(h2_conn *conn, h2_stream *s) {
 /* Copies header fields (and their bytes) so the caller's may go away. */
 stream_request *h2_request_copy(h2_conn *conn, const h2_header *fields,
                                 size_t count) {
-  size_t bytes = 0;
-  for (size_t i = 0; i < count; i++)
-    bytes += (size_t)fields[i].name_length + fields[i].value_length;
+  size_t bytes = h2_fields_bytes(fields, count);
   stream_request *r = h2_calloc(conn->alloc, 1, sizeof(*r));
   if (!r) return NULL;
   r->fields = h2_malloc(conn->alloc, (count ? count : 1) * sizeof(h2_header));
@@ -158,17 +156,7 @@ stream_request *h2_request_copy(h2_conn *conn, const h2_header *fields,
     h2_request_free(conn, r);
     return NULL;
   }
-  uint8_t *p = r->bytes;
-  for (size_t i = 0; i < count; i++) {
-    h2_header f = fields[i];
-    if (f.name_length) memcpy(p, f.name, f.name_length);
-    f.name = p;
-    p += f.name_length;
-    if (f.value_length) memcpy(p, f.value, f.value_length);
-    f.value = p;
-    p += f.value_length;
-    r->fields[i] = f;
-  }
+  h2_fields_copy(r->fields, r->bytes, fields, count);
   r->count = count;
   return r;
 }
